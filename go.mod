@@ -1,0 +1,3 @@
+module github.com/swarmlab/swarmlab
+
+go 1.26.8
