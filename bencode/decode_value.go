@@ -19,7 +19,7 @@ func (d *decodeState) value(v reflect.Value) error {
 		if t == rawMessageType {
 			return d.raw(v)
 		}
-		if t.Kind() != reflect.Interface || v.NumMethod() != 0 {
+		if !methodless(t) && (t.Kind() != reflect.Interface || v.NumMethod() != 0) {
 			if ti := infoFor(t); ti.ptrUnmarshaler && v.CanAddr() {
 				return d.unmarshaler(v.Addr().Interface().(Unmarshaler))
 			}

@@ -22,7 +22,10 @@ const maxEncodeDepth = 1000
 // validity check. Floats, complex numbers, channels and functions are
 // unsupported.
 func Marshal(v any) ([]byte, error) {
-	return AppendMarshal(nil, v)
+	// Most messages (tracker responses, DHT and extension messages) fit in
+	// a few hundred bytes; starting there saves the run of small
+	// reallocations that growing from nothing costs.
+	return AppendMarshal(make([]byte, 0, 512), v)
 }
 
 // AppendMarshal appends the bencoding of v to buf, which lets hot paths
@@ -50,7 +53,7 @@ func (e *encodeState) value(v reflect.Value, depth int) error {
 	if t == rawMessageType {
 		return e.verbatim(v.Bytes(), t)
 	}
-	if k := t.Kind(); k != reflect.Interface && k != reflect.Pointer || !v.IsNil() {
+	if k := t.Kind(); !methodless(t) && (k != reflect.Interface && k != reflect.Pointer || !v.IsNil()) {
 		ti := infoFor(t)
 		if ti.marshaler || ti.ptrMarshaler && v.CanAddr() {
 			m := v

@@ -57,6 +57,19 @@ type typeInfo struct {
 // definitions, so it never changes what a call returns.
 var typeCache sync.Map // reflect.Type → *typeInfo
 
+// methodless reports types that cannot implement Marshaler or Unmarshaler:
+// predeclared types and unnamed composites (a []string, a map[string]int)
+// have no methods, so the type cache need not be asked about them. Structs,
+// pointers and interfaces are excluded because they can carry methods
+// even unnamed (promoted from embedded fields, or through the pointee).
+func methodless(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Struct, reflect.Pointer, reflect.Interface:
+		return false
+	}
+	return t.PkgPath() == ""
+}
+
 func infoFor(t reflect.Type) *typeInfo {
 	if ti, ok := typeCache.Load(t); ok {
 		return ti.(*typeInfo)

@@ -1,0 +1,18 @@
+module github.com/swarmlab/swarmlab/bench
+
+go 1.26.8
+
+replace github.com/swarmlab/swarmlab => ../
+
+require (
+	github.com/anacrolix/torrent v1.62.0
+	github.com/jackpal/bencode-go v1.0.2
+	github.com/swarmlab/swarmlab v0.0.0-00010101000000-000000000000
+	github.com/zeebo/bencode v1.0.0
+)
+
+require (
+	github.com/anacrolix/missinggo v1.3.0 // indirect
+	github.com/anacrolix/missinggo/v2 v2.11.0 // indirect
+	github.com/huandu/xstrings v1.3.2 // indirect
+)

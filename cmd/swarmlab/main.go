@@ -1,0 +1,22 @@
+// Command swarmlab is the BitTorrent engine and strategy lab's command line.
+// All behaviour lives in package internal/cli; this file only connects it
+// to the process: arguments, standard streams, signals and the exit code.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/swarmlab/swarmlab/internal/cli"
+)
+
+func main() {
+	// The first interrupt cancels the context so long operations stop
+	// cleanly; stop() restores the default so a second one kills at once.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
