@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/swarmlab/swarmlab/wire"
+)
+
+// ConnID identifies one peer connection. The driver chooses it and must
+// not reuse it while the engine knows the connection.
+type ConnID uint64
+
+// ActionKind says what an Action asks the driver to do.
+type ActionKind uint8
+
+const (
+	// Send: write Msg to Conn.
+	Send ActionKind = iota + 1
+	// Upload: read Length bytes at (Piece, Begin) from storage and send
+	// them to Conn as a piece message, then report UploadDone.
+	Upload
+	// Write: store Data at (Piece, Begin). Data aliases the message given
+	// to Receive; the driver must copy it or finish with it before the
+	// message's buffer is reused.
+	Write
+	// Verify: hash Piece and report PieceVerified.
+	Verify
+	// Close: close Conn, then report RemovePeer. Ban: refuse the peer's
+	// address from now on. Reason says why, for the log.
+	Close
+	// Completed: the last piece was verified (announce "completed").
+	Completed
+)
+
+func (k ActionKind) String() string {
+	switch k {
+	case Send:
+		return "send"
+	case Upload:
+		return "upload"
+	case Write:
+		return "write"
+	case Verify:
+		return "verify"
+	case Close:
+		return "close"
+	case Completed:
+		return "completed"
+	}
+	return fmt.Sprintf("ActionKind(%d)", uint8(k))
+}
+
+// Action is one thing the engine asks the driver to do.
+type Action struct {
+	Kind   ActionKind
+	Conn   ConnID
+	Msg    wire.Message
+	Piece  uint32
+	Begin  uint32
+	Length uint32
+	Data   []byte
+	Ban    bool
+	Reason string
+}
+
+func (a Action) String() string {
+	switch a.Kind {
+	case Send:
+		return fmt.Sprintf("send %v to %d (piece %d begin %d len %d)", a.Msg.Type, a.Conn, a.Msg.Index, a.Msg.Begin, a.Msg.Length)
+	case Upload:
+		return fmt.Sprintf("upload %d/%d+%d to %d", a.Piece, a.Begin, a.Length, a.Conn)
+	case Write:
+		return fmt.Sprintf("write %d/%d+%d", a.Piece, a.Begin, len(a.Data))
+	case Verify:
+		return fmt.Sprintf("verify %d", a.Piece)
+	case Close:
+		return fmt.Sprintf("close %d ban=%v: %s", a.Conn, a.Ban, a.Reason)
+	}
+	return a.Kind.String()
+}

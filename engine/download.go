@@ -1,0 +1,385 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/swarmlab/swarmlab/picker"
+	"github.com/swarmlab/swarmlab/wire"
+)
+
+// Block states within a partial piece.
+const (
+	blockFree uint8 = iota
+	blockRequested
+	blockReceived
+)
+
+// partial is a piece under way.
+type partial struct {
+	piece    int
+	state    []uint8 // per block
+	asks     []uint8 // per block: how many peers have it requested
+	received int
+	nextFree int // no free block before this index
+	// verifying: every block is in and the driver is hashing the piece.
+	verifying bool
+	// contributors sent its blocks; they share the blame if it fails.
+	contributors []ConnID
+	// parole: the piece failed once, so it must now come from one peer
+	// alone (owner), which makes the next failure attributable.
+	parole bool
+	owner  ConnID
+}
+
+func (t *Torrent) startPiece(piece int) *partial {
+	n := t.cfg.Layout.blocks(piece)
+	pp := &partial{piece: piece, state: make([]uint8, n), asks: make([]uint8, n)}
+	t.partials[piece] = pp
+	t.started.Set(piece)
+	t.active = append(t.active, pp)
+	return pp
+}
+
+func (t *Torrent) finishPiece(pp *partial) {
+	t.partials[pp.piece] = nil
+	t.started.Clear(pp.piece)
+	for i, q := range t.active {
+		if q == pp {
+			t.active = append(t.active[:i], t.active[i+1:]...)
+			break
+		}
+	}
+}
+
+func (t *Torrent) blockRef(piece, block int) (begin, length uint32) {
+	begin = uint32(block * BlockSize)
+	size := t.cfg.Layout.PieceSize(piece)
+	return begin, uint32(min(int64(BlockSize), size-int64(begin)))
+}
+
+// canRequest says whether p will take requests for piece: unchoked, or
+// choked but the piece is allowed fast (BEP 6).
+func (t *Torrent) canRequest(p *peer, piece int) bool {
+	return !p.peerChoking || p.fast && p.isAllowedFast(uint32(piece))
+}
+
+// fillAll tops up every peer's request queue.
+func (t *Torrent) fillAll() {
+	for _, p := range t.peers {
+		t.fill(p)
+	}
+}
+
+// fill sends p requests until its queue is full or nothing is left to ask.
+func (t *Torrent) fill(p *peer) {
+	if p.closing || !p.amInterested || t.have.All() {
+		return
+	}
+	if p.peerChoking && len(p.allowedFast) == 0 {
+		return
+	}
+	for len(p.out) < p.maxOut {
+		pp, block, ok := t.nextBlock(p)
+		if !ok {
+			return
+		}
+		begin, length := t.blockRef(pp.piece, block)
+		if pp.state[block] == blockFree {
+			pp.state[block] = blockRequested
+		}
+		pp.asks[block]++
+		if pp.parole && pp.owner == 0 {
+			pp.owner = p.id
+		}
+		p.out = append(p.out, request{piece: uint32(pp.piece), begin: begin, length: length, at: t.now})
+		t.send(p, wire.Message{Type: wire.Request, Index: uint32(pp.piece), Begin: begin, Length: length})
+	}
+}
+
+// nextBlock chooses the next block to request from p: first a free block
+// of a piece already under way (finishing pieces early means fewer
+// half-done pieces and sooner HAVEs), then the first block of a piece the
+// picker chooses, and finally, in the end game, a block already requested
+// from someone else.
+func (t *Torrent) nextBlock(p *peer) (*partial, int, bool) {
+	for _, pp := range t.active {
+		if pp.verifying || !p.has.Has(pp.piece) || !t.canRequest(p, pp.piece) {
+			continue
+		}
+		if pp.parole && pp.owner != 0 && pp.owner != p.id {
+			continue
+		}
+		for b := pp.nextFree; b < len(pp.state); b++ {
+			if pp.state[b] == blockFree {
+				pp.nextFree = b + 1
+				return pp, b, true
+			}
+		}
+		pp.nextFree = len(pp.state)
+	}
+	if piece, ok := t.pickNew(p); ok {
+		pp := t.startPiece(piece)
+		pp.nextFree = 1
+		return pp, 0, true
+	}
+	return t.endgameBlock(p)
+}
+
+// pickNew asks the picker for a piece to start, or, while p chokes us,
+// takes an allowed-fast piece.
+func (t *Torrent) pickNew(p *peer) (int, bool) {
+	if p.peerChoking {
+		for _, a := range p.allowedFast {
+			if i := int(a); p.has.Has(i) && !t.have.Has(i) && !t.started.Has(i) {
+				return i, true
+			}
+		}
+		return 0, false
+	}
+	t.view.Now = t.now
+	piece, ok := t.cfg.Picker.Pick(&t.view, picker.Peer{Has: p.has, Rate: p.down.ewma})
+	if ok && (piece < 0 || piece >= t.numPieces || !p.has.Has(piece) || t.have.Has(piece) || t.started.Has(piece)) {
+		// A picker bug must not corrupt the engine's state.
+		return 0, false
+	}
+	return piece, ok
+}
+
+// endgameBlock is the end game (Cohen 2003): once every missing piece is
+// under way, a peer with free queue slots also asks for blocks already
+// requested from others, and the first copy to arrive cancels the rest.
+// Each block is asked of at most two peers, which bounds the waste.
+func (t *Torrent) endgameBlock(p *peer) (*partial, int, bool) {
+	if t.have.Count()+t.started.Count() < t.numPieces {
+		return nil, 0, false
+	}
+	for _, pp := range t.active {
+		if pp.verifying || pp.parole || !p.has.Has(pp.piece) || !t.canRequest(p, pp.piece) {
+			continue
+		}
+		for b, st := range pp.state {
+			if st != blockRequested || pp.asks[b] >= 2 {
+				continue
+			}
+			begin, length := t.blockRef(pp.piece, b)
+			if p.outIndex(uint32(pp.piece), begin, length) < 0 {
+				return pp, b, true
+			}
+		}
+	}
+	return nil, 0, false
+}
+
+// unask records that one request for a block is gone (answered,
+// rejected, cancelled or abandoned); a block nobody is fetching any more
+// becomes free again.
+func (t *Torrent) unask(r request) {
+	pp := t.partials[r.piece]
+	if pp == nil {
+		return
+	}
+	b := int(r.begin / BlockSize)
+	if b >= len(pp.asks) || pp.asks[b] == 0 {
+		return
+	}
+	pp.asks[b]--
+	if pp.asks[b] == 0 && pp.state[b] == blockRequested {
+		pp.state[b] = blockFree
+		pp.nextFree = min(pp.nextFree, b)
+		if pp.parole && pp.owner != 0 && !t.ownerStillAsks(pp) {
+			pp.owner = 0
+		}
+	}
+}
+
+func (t *Torrent) ownerStillAsks(pp *partial) bool {
+	for _, a := range pp.asks {
+		if a > 0 {
+			return true
+		}
+	}
+	return pp.received > 0
+}
+
+// releaseRequests gives up on all of p's outstanding requests, telling
+// the peer where it may still be listening.
+func (t *Torrent) releaseRequests(p *peer) {
+	for _, r := range p.out {
+		if !p.closing && !p.peerChoking {
+			t.send(p, wire.Message{Type: wire.Cancel, Index: r.piece, Begin: r.begin, Length: r.length})
+		}
+		t.unask(r)
+	}
+	p.out = p.out[:0]
+}
+
+// onBlock handles a piece message.
+func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
+	n := int64(len(msg.Block))
+	i := p.outIndex(msg.Index, msg.Begin, uint32(len(msg.Block)))
+	if i < 0 {
+		// Late blocks after a cancel or choke are normal; a stream of
+		// blocks we never asked for is not.
+		t.stats.Wasted += n
+		p.unrequested++
+		if p.unrequested > t.cfg.MaxUnrequested {
+			t.drop(p, false, "sent %d blocks we did not request", p.unrequested)
+		}
+		return
+	}
+	r := p.out[i]
+	p.removeOut(i)
+	p.down.add(n)
+	p.lastBlock = t.now
+	if p.snubbed {
+		p.snubbed = false
+		t.resizeQueue(p)
+	}
+	t.stats.Downloaded += n
+
+	pp := t.partials[r.piece]
+	b := int(r.begin / BlockSize)
+	if pp == nil || pp.state[b] == blockReceived {
+		// The end game's second copy, or a piece finished meanwhile.
+		t.stats.Wasted += n
+		t.unask(r)
+		t.fill(p)
+		return
+	}
+	pp.state[b] = blockReceived
+	pp.received++
+	pp.asks[b]--
+	if !containsConn(pp.contributors, p.id) {
+		pp.contributors = append(pp.contributors, p.id)
+	}
+	t.emit(Action{Kind: Write, Piece: r.piece, Begin: r.begin, Length: r.length, Data: msg.Block})
+	if pp.asks[b] > 0 {
+		t.cancelDuplicates(p, r)
+	}
+	if pp.received == len(pp.state) {
+		pp.verifying = true
+		t.emit(Action{Kind: Verify, Piece: r.piece})
+	}
+	t.fill(p)
+}
+
+// cancelDuplicates withdraws the end game's other requests for a block
+// that has arrived.
+func (t *Torrent) cancelDuplicates(from *peer, r request) {
+	for _, q := range t.peers {
+		if q == from {
+			continue
+		}
+		if i := q.outIndex(r.piece, r.begin, r.length); i >= 0 {
+			q.removeOut(i)
+			t.unask(r)
+			t.send(q, wire.Message{Type: wire.Cancel, Index: r.piece, Begin: r.begin, Length: r.length})
+		}
+	}
+}
+
+func containsConn(cs []ConnID, c ConnID) bool {
+	for _, x := range cs {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// onReject handles a BEP 6 reject: the block goes back to the pool.
+func (t *Torrent) onReject(p *peer, msg *wire.Message) {
+	i := p.outIndex(msg.Index, msg.Begin, msg.Length)
+	if i < 0 {
+		return // a reject crossing our cancel
+	}
+	r := p.out[i]
+	p.removeOut(i)
+	t.unask(r)
+	t.fillAll()
+}
+
+// PieceVerified reports the driver's hash check of a piece that Verify
+// asked for. A good piece is ours and announced; a bad one is fetched
+// again, and the peers that sent it are blamed.
+func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
+	t.now = now
+	if piece < 0 || piece >= t.numPieces {
+		return
+	}
+	pp := t.partials[piece]
+	if pp == nil || !pp.verifying {
+		return
+	}
+	if ok {
+		t.finishPiece(pp)
+		t.onOurPiece(piece)
+		return
+	}
+	t.stats.HashFails++
+	t.stats.Wasted += t.cfg.Layout.PieceSize(piece)
+	for _, c := range pp.contributors {
+		p := t.byConn[c]
+		if p == nil {
+			continue
+		}
+		p.hashFails++
+		switch {
+		case len(pp.contributors) == 1:
+			t.drop(p, true, "sent piece %d alone and it failed its hash check", piece)
+		case p.hashFails >= t.cfg.BanAfter:
+			t.drop(p, true, "contributed to %d pieces that failed their hash check", p.hashFails)
+		}
+	}
+	// Start over, from a single peer this time.
+	for b := range pp.state {
+		pp.state[b] = blockFree
+	}
+	pp.received, pp.nextFree, pp.verifying = 0, 0, false
+	pp.contributors = pp.contributors[:0]
+	pp.parole, pp.owner = true, 0
+	t.fillAll()
+}
+
+// onOurPiece announces a newly verified piece and updates interest.
+func (t *Torrent) onOurPiece(piece int) {
+	t.have.Set(piece)
+	for _, p := range t.peers {
+		if p.closing {
+			continue
+		}
+		if p.has.Has(piece) {
+			p.wanted--
+			t.updateInterest(p)
+		}
+		if !p.seed {
+			t.send(p, wire.Message{Type: wire.Have, Index: uint32(piece)})
+		}
+	}
+	if t.have.All() && !t.completed {
+		t.completed = true
+		t.emit(Action{Kind: Completed})
+		for _, p := range t.peers {
+			if p.seed {
+				t.drop(p, false, "both seeds")
+			}
+		}
+	}
+}
+
+// abandonParole restarts the pieces on parole that p owned, so that a
+// departed or snubbed owner does not leave them stuck half done.
+func (t *Torrent) abandonParole(p *peer) {
+	for _, pp := range t.active {
+		if !pp.parole || pp.owner != p.id || pp.verifying {
+			continue
+		}
+		for b := range pp.state {
+			if pp.state[b] == blockReceived {
+				pp.state[b] = blockFree
+			}
+		}
+		pp.received, pp.nextFree, pp.owner = 0, 0, 0
+		pp.contributors = pp.contributors[:0]
+	}
+}

@@ -1,0 +1,123 @@
+package engine
+
+import (
+	"math"
+	"time"
+
+	"github.com/swarmlab/swarmlab/bitfield"
+	"github.com/swarmlab/swarmlab/wire"
+)
+
+// PeerInfo is what the driver learned in the handshake.
+type PeerInfo struct {
+	ID       [20]byte
+	Reserved wire.Reserved
+}
+
+// request is one block request, ours to a peer or a peer's to us.
+type request struct {
+	piece, begin, length uint32
+	at                   time.Duration // when it was sent (ours) or queued (theirs)
+}
+
+// peer is the engine's state for one connection.
+type peer struct {
+	id          ConnID
+	info        PeerInfo
+	fast, ext   bool // negotiated: both sides offered it
+	connectedAt time.Duration
+	closing     bool // we asked for Close; ignore it until RemovePeer
+
+	has     *bitfield.Bitfield
+	counted bool // has was added to availability (first bitfield/have seen)
+	seed    bool // counted as a seed in availability
+	// wanted is how many pieces the peer has that we lack: we are
+	// interested exactly while it is positive.
+	wanted int
+
+	amChoking, amInterested     bool
+	peerChoking, peerInterested bool
+	allowedFast                 []uint32
+
+	out    []request // our requests to it, oldest first
+	maxOut int       // current queue depth
+	reqq   int       // its advertised limit, 0 if none
+
+	queued   []request // its requests to us, not yet handed to the driver
+	inflight int       // Upload actions not yet reported done
+
+	down, up       rate
+	lastBlock      time.Duration // when it last sent us a block we asked for
+	snubbed        bool
+	unrequested    int
+	hashFails      int
+	piecesAtRound  int     // has.Count() at the previous rechoke
+	havesPerSecond float64 // how fast its piece count grew last round
+}
+
+// rate estimates a byte rate two ways: a quick exponentially weighted
+// average for sizing request queues, and per-round totals for chokers,
+// which by convention rank peers on what they did over the last rounds.
+type rate struct {
+	total     int64
+	sinceTick int64
+	ewma      float64 // bytes/s
+	thisRound int64
+	lastRound int64
+}
+
+// rateTau is the time constant of the quick average: a few seconds is
+// long enough to ride out bursts, short enough to follow a link's speed.
+const rateTau = 2 * time.Second
+
+func (r *rate) add(n int64) {
+	r.total += n
+	r.sinceTick += n
+	r.thisRound += n
+}
+
+// tick folds the bytes since the last tick into the average; dt is the
+// time since that tick.
+func (r *rate) tick(dt time.Duration) {
+	if dt <= 0 {
+		return
+	}
+	inst := float64(r.sinceTick) / dt.Seconds()
+	alpha := 1 - math.Exp(-dt.Seconds()/rateTau.Seconds())
+	r.ewma += alpha * (inst - r.ewma)
+	r.sinceTick = 0
+}
+
+// endRound closes a choking round and returns the rate over the last two
+// rounds of length d: mainline BitTorrent ranks on about 20 s of history
+// with its 10 s rounds.
+func (r *rate) endRound(d time.Duration) float64 {
+	r.lastRound, r.thisRound = r.thisRound, 0
+	if d <= 0 {
+		return 0
+	}
+	return float64(r.lastRound) / d.Seconds()
+}
+
+// outIndex finds our outstanding request for a block, or -1.
+func (p *peer) outIndex(piece, begin, length uint32) int {
+	for i, r := range p.out {
+		if r.piece == piece && r.begin == begin && r.length == length {
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *peer) removeOut(i int) {
+	p.out = append(p.out[:i], p.out[i+1:]...)
+}
+
+func (p *peer) isAllowedFast(piece uint32) bool {
+	for _, a := range p.allowedFast {
+		if a == piece {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,244 @@
+package engine_test
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/swarmlab/swarmlab/bitfield"
+	"github.com/swarmlab/swarmlab/choker"
+	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/picker"
+	"github.com/swarmlab/swarmlab/wire"
+)
+
+// 4 pieces of 32 KiB (2 blocks each).
+var smallLayout = engine.Layout{PieceLength: 32 << 10, TotalLength: 4 * 32 << 10}
+
+func newEngine(t *testing.T, seed bool) *engine.Torrent {
+	t.Helper()
+	var have *bitfield.Bitfield
+	if seed {
+		have = bitfield.Full(smallLayout.NumPieces())
+	}
+	e, err := engine.New(engine.Config{
+		Layout: smallLayout, Have: have, Picker: picker.Rarest{}, Choker: choker.NewTitForTat(),
+		Rand: rand.New(rand.NewPCG(1, 1)), Fast: true, Extensions: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+const conn engine.ConnID = 7
+
+func addPeer(e *engine.Torrent, fast bool) {
+	e.AddPeer(conn, engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(fast).WithExtensions(true)}, 0)
+	e.Actions(nil)
+}
+
+func recv(e *engine.Torrent, msgs ...wire.Message) []engine.Action {
+	var out []engine.Action
+	for i := range msgs {
+		e.Receive(conn, &msgs[i], time.Second)
+		out = e.Actions(out)
+	}
+	return out
+}
+
+func find(acts []engine.Action, kind engine.ActionKind, typ wire.Type) *engine.Action {
+	for i := range acts {
+		if acts[i].Kind == kind && (kind != engine.Send || acts[i].Msg.Type == typ) {
+			return &acts[i]
+		}
+	}
+	return nil
+}
+
+func TestHostilePeerIsDropped(t *testing.T) {
+	bf := func(s string) wire.Message {
+		b := bitfield.New(len(s))
+		for i, c := range s {
+			if c == '1' {
+				b.Set(i)
+			}
+		}
+		return wire.Message{Type: wire.Bitfield, Bitfield: b.AppendWire(nil)}
+	}
+	tests := []struct {
+		name   string
+		seed   bool
+		fast   bool
+		msgs   []wire.Message
+		reason string
+	}{
+		{"have beyond the last piece", false, true, []wire.Message{{Type: wire.Have, Index: 4}}, "have for piece 4"},
+		{"bitfield after have", false, true, []wire.Message{{Type: wire.Have, Index: 1}, bf("1000")}, "bitfield after have"},
+		{"have all without fast", false, false, []wire.Message{{Type: wire.HaveAll}}, "without the fast extension"},
+		{"reject without fast", false, false, []wire.Message{{Type: wire.Reject, Index: 0, Length: 16384}}, "without the fast extension"},
+		{"request outside the torrent", true, true, []wire.Message{{Type: wire.Request, Index: 9, Length: 16384}}, "outside the torrent"},
+		{"request past the piece end", true, true, []wire.Message{{Type: wire.Request, Index: 3, Begin: 32768 - 100, Length: 16384}}, "outside the torrent"},
+		{"zero-length request", true, true, []wire.Message{{Type: wire.Request, Index: 0, Length: 0}}, "outside the torrent"},
+		{"oversized request", true, true, []wire.Message{{Type: wire.Request, Index: 0, Length: 256 << 10}}, "outside the torrent"},
+		{"request for a piece we lack", false, true, []wire.Message{{Type: wire.Request, Index: 0, Length: 16384}}, "do not have"},
+		{"bad extended handshake", false, true, []wire.Message{{Type: wire.Extended, ExtendedID: 0, Payload: []byte("d1:md1:xi999eee")}}, "outside 0-255"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEngine(t, tt.seed)
+			addPeer(e, tt.fast)
+			acts := recv(e, tt.msgs...)
+			c := find(acts, engine.Close, 0)
+			if c == nil || !strings.Contains(c.Reason, tt.reason) {
+				t.Fatalf("actions %v, want a close mentioning %q", acts, tt.reason)
+			}
+			// Once closing, the engine ignores the connection.
+			if more := recv(e, wire.Message{Type: wire.Interested}); len(more) != 0 {
+				t.Fatalf("acted on a closing connection: %v", more)
+			}
+		})
+	}
+}
+
+func TestUnrequestedBlocksDropThePeer(t *testing.T) {
+	e := newEngine(t, false)
+	addPeer(e, true)
+	block := make([]byte, 16384)
+	var acts []engine.Action
+	for i := 0; i < 100 && find(acts, engine.Close, 0) == nil; i++ {
+		acts = recv(e, wire.Message{Type: wire.Piece, Index: 0, Begin: 0, Block: block})
+		if find(acts, engine.Write, 0) != nil {
+			t.Fatal("an unrequested block was written")
+		}
+	}
+	if c := find(acts, engine.Close, 0); c == nil || !strings.Contains(c.Reason, "did not request") {
+		t.Fatalf("flood of unrequested blocks not dropped: %v", acts)
+	}
+	if e.Stats().Downloaded != 0 {
+		t.Fatalf("unrequested data counted as downloaded: %d", e.Stats().Downloaded)
+	}
+}
+
+func TestChokedRequests(t *testing.T) {
+	req := wire.Message{Type: wire.Request, Index: 1, Begin: 0, Length: 16384}
+	// With the fast extension a choked peer's request is rejected...
+	e := newEngine(t, true)
+	addPeer(e, true)
+	acts := recv(e, req)
+	if find(acts, engine.Send, wire.Reject) == nil || find(acts, engine.Upload, 0) != nil {
+		t.Fatalf("fast, choked: %v", acts)
+	}
+	// ...without it, silently dropped.
+	e = newEngine(t, true)
+	addPeer(e, false)
+	if acts := recv(e, req); len(acts) != 0 {
+		t.Fatalf("plain, choked: %v", acts)
+	}
+}
+
+func TestUnchokedRequestIsServedAndCancelWithdraws(t *testing.T) {
+	e := newEngine(t, true)
+	addPeer(e, true)
+	recv(e, wire.Message{Type: wire.Interested})
+	e.Tick(time.Second)
+	acts := e.Actions(nil)
+	if find(acts, engine.Send, wire.Unchoke) == nil {
+		t.Fatalf("interested peer not unchoked: %v", acts)
+	}
+	// The upload window hands out 8 requests; the 9th waits and can be
+	// cancelled (answered with a reject, BEP 6).
+	var msgs []wire.Message
+	for i := range 9 { // the 9th asks for piece 0's first block again
+		msgs = append(msgs, wire.Message{Type: wire.Request, Index: uint32(i % 4), Begin: uint32(i/4%2) * 16384, Length: 16384})
+	}
+	acts = recv(e, msgs...)
+	uploads := 0
+	for _, a := range acts {
+		if a.Kind == engine.Upload {
+			uploads++
+		}
+	}
+	if uploads != 8 {
+		t.Fatalf("%d uploads handed out, want the window of 8", uploads)
+	}
+	acts = recv(e, wire.Message{Type: wire.Cancel, Index: 0, Begin: 0, Length: 16384})
+	if r := find(acts, engine.Send, wire.Reject); r == nil || r.Msg.Index != 0 {
+		t.Fatalf("cancel of a queued request: %v", acts)
+	}
+	e.UploadDone(conn, 16384, 2*time.Second)
+	if acts := e.Actions(nil); find(acts, engine.Upload, 0) != nil {
+		t.Fatalf("the cancelled request was still uploaded: %v", acts)
+	}
+	if e.Stats().Uploaded != 16384 {
+		t.Fatalf("uploaded %d", e.Stats().Uploaded)
+	}
+}
+
+func TestInterestFollowsPieces(t *testing.T) {
+	e := newEngine(t, false)
+	addPeer(e, true)
+	if acts := recv(e, wire.Message{Type: wire.HaveNone}); find(acts, engine.Send, wire.Interested) != nil {
+		t.Fatal("interested in a peer with nothing")
+	}
+	acts := recv(e, wire.Message{Type: wire.Have, Index: 2})
+	if find(acts, engine.Send, wire.Interested) == nil {
+		t.Fatalf("not interested after a have for a piece we lack: %v", acts)
+	}
+	// Unchoked, we request piece 2's two blocks; when both arrive and
+	// verify, we lose interest and announce the piece.
+	acts = recv(e, wire.Message{Type: wire.Unchoke})
+	var reqs []engine.Action
+	for _, a := range acts {
+		if a.Kind == engine.Send && a.Msg.Type == wire.Request {
+			reqs = append(reqs, a)
+		}
+	}
+	if len(reqs) != 2 || reqs[0].Msg.Index != 2 {
+		t.Fatalf("requests %v", reqs)
+	}
+	for _, r := range reqs {
+		acts = recv(e, wire.Message{Type: wire.Piece, Index: r.Msg.Index, Begin: r.Msg.Begin, Block: make([]byte, r.Msg.Length)})
+	}
+	if v := find(acts, engine.Verify, 0); v == nil || v.Piece != 2 {
+		t.Fatalf("no verify after the last block: %v", acts)
+	}
+	e.PieceVerified(2, true, 3*time.Second)
+	acts = e.Actions(nil)
+	if find(acts, engine.Send, wire.NotInterested) == nil || find(acts, engine.Send, wire.Have) == nil {
+		t.Fatalf("after verifying: %v", acts)
+	}
+}
+
+func TestChokeWithoutFastReleasesRequests(t *testing.T) {
+	e := newEngine(t, false)
+	addPeer(e, false)
+	recv(e, wire.Message{Type: wire.Have, Index: 0}, wire.Message{Type: wire.Unchoke})
+	recv(e, wire.Message{Type: wire.Choke})
+	// A second peer that has piece 0 gets the released blocks at once.
+	e.AddPeer(conn+1, engine.PeerInfo{}, time.Second)
+	e.Actions(nil)
+	for _, m := range []wire.Message{{Type: wire.Have, Index: 0}, {Type: wire.Unchoke}} {
+		e.Receive(conn+1, &m, time.Second)
+	}
+	reqs := 0
+	for _, a := range e.Actions(nil) {
+		if a.Kind == engine.Send && a.Msg.Type == wire.Request && a.Conn == conn+1 {
+			reqs++
+		}
+	}
+	if reqs != 2 {
+		t.Fatalf("second peer got %d requests for piece 0, want both blocks", reqs)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	if _, err := engine.New(engine.Config{Layout: smallLayout}); err == nil {
+		t.Fatal("accepted a config without picker, choker and rand")
+	}
+	if _, err := engine.New(engine.Config{Layout: smallLayout, Have: bitfield.New(3), Picker: picker.Random{},
+		Choker: choker.NewTitForTat(), Rand: rand.New(rand.NewPCG(1, 1))}); err == nil {
+		t.Fatal("accepted a Have of the wrong size")
+	}
+}

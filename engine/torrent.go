@@ -1,0 +1,403 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/swarmlab/swarmlab/bitfield"
+	"github.com/swarmlab/swarmlab/choker"
+	"github.com/swarmlab/swarmlab/picker"
+	"github.com/swarmlab/swarmlab/wire"
+)
+
+// Torrent is the state machine of one torrent.
+type Torrent struct {
+	cfg       Config
+	numPieces int
+
+	have     *bitfield.Bitfield
+	started  *bitfield.Bitfield
+	avail    *picker.Availability
+	view     picker.View
+	partials []*partial // by piece; nil when not under way
+	active   []*partial // under way, in start order
+
+	peers  []*peer // connection order, for deterministic iteration
+	byConn map[ConnID]*peer
+
+	actions []Action
+	now     time.Duration
+
+	lastTick      time.Duration
+	lastRechoke   time.Duration
+	lastFullRound time.Duration
+	rechokeSoon   bool
+	rechokedOnce  bool
+	completed     bool // Completed has been emitted
+	unchokeBuf    []choker.Unchoke
+	chokeView     choker.View
+
+	stats Stats
+}
+
+// Stats are a torrent's running totals, for announces and reports.
+type Stats struct {
+	// Downloaded and Uploaded count piece payload bytes.
+	Downloaded, Uploaded int64
+	// Wasted counts payload bytes received but not used: duplicates from
+	// the end game, blocks we did not ask for, pieces that failed.
+	Wasted int64
+	// HashFails counts pieces that failed verification.
+	HashFails int
+	// Left is what we still need, in bytes.
+	Left int64
+	// Have is how many pieces we have verified.
+	Have int
+	// Peers is the number of connections.
+	Peers int
+}
+
+// PeerStats are one connection's totals.
+type PeerStats struct {
+	ID                   [20]byte
+	Downloaded, Uploaded int64
+	HashFails            int
+}
+
+// ErrConfig reports an unusable Config.
+var ErrConfig = errors.New("engine: bad config")
+
+// New returns a Torrent ready for peers.
+func New(cfg Config) (*Torrent, error) {
+	cfg = cfg.withDefaults()
+	n := cfg.Layout.NumPieces()
+	switch {
+	case n == 0:
+		return nil, fmt.Errorf("%w: layout has no pieces", ErrConfig)
+	case cfg.Picker == nil || cfg.Choker == nil || cfg.Rand == nil:
+		return nil, fmt.Errorf("%w: Picker, Choker and Rand are required", ErrConfig)
+	case cfg.Have != nil && cfg.Have.Len() != n:
+		return nil, fmt.Errorf("%w: Have holds %d pieces, layout has %d", ErrConfig, cfg.Have.Len(), n)
+	}
+	t := &Torrent{
+		cfg:       cfg,
+		numPieces: n,
+		have:      bitfield.New(n),
+		started:   bitfield.New(n),
+		avail:     picker.NewAvailability(n),
+		partials:  make([]*partial, n),
+		byConn:    map[ConnID]*peer{},
+	}
+	if cfg.Have != nil {
+		t.have = cfg.Have.Clone()
+	}
+	t.view = picker.View{Have: t.have, Started: t.started, Avail: t.avail, Rand: cfg.Rand}
+	t.completed = t.have.All()
+	return t, nil
+}
+
+// Have returns our verified pieces. The caller must not modify it.
+func (t *Torrent) Have() *bitfield.Bitfield { return t.have }
+
+// Seeding reports whether we have every piece.
+func (t *Torrent) Seeding() bool { return t.have.All() }
+
+// Stats returns the running totals.
+func (t *Torrent) Stats() Stats {
+	s := t.stats
+	s.Have = t.have.Count()
+	s.Peers = len(t.peers)
+	s.Left = 0
+	for p := range t.numPieces {
+		if !t.have.Has(p) {
+			s.Left += t.cfg.Layout.PieceSize(p)
+		}
+	}
+	return s
+}
+
+// PeerStats returns a connection's totals; ok is false for an unknown one.
+func (t *Torrent) PeerStats(c ConnID) (PeerStats, bool) {
+	p := t.byConn[c]
+	if p == nil {
+		return PeerStats{}, false
+	}
+	return PeerStats{ID: p.info.ID, Downloaded: p.down.total, Uploaded: p.up.total, HashFails: p.hashFails}, true
+}
+
+// Actions appends what the engine wants done to dst, forgets it, and
+// returns dst. Call it after every input.
+func (t *Torrent) Actions(dst []Action) []Action {
+	dst = append(dst, t.actions...)
+	clear(t.actions) // drop references to message buffers
+	t.actions = t.actions[:0]
+	return dst
+}
+
+func (t *Torrent) emit(a Action) { t.actions = append(t.actions, a) }
+
+func (t *Torrent) send(p *peer, m wire.Message) {
+	t.emit(Action{Kind: Send, Conn: p.id, Msg: m})
+}
+
+// drop asks the driver to close a connection and stops acting on it.
+func (t *Torrent) drop(p *peer, ban bool, format string, args ...any) {
+	if p.closing {
+		return
+	}
+	p.closing = true
+	t.emit(Action{Kind: Close, Conn: p.id, Ban: ban, Reason: fmt.Sprintf(format, args...)})
+}
+
+// AddPeer registers a connection whose handshake for this torrent is
+// done, and queues our opening messages.
+func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
+	t.now = now
+	if t.byConn[c] != nil {
+		return
+	}
+	p := &peer{
+		id:          c,
+		info:        info,
+		fast:        t.cfg.Fast && info.Reserved.Fast(),
+		ext:         t.cfg.Extensions && info.Reserved.Extensions(),
+		connectedAt: now,
+		has:         bitfield.New(t.numPieces),
+		amChoking:   true,
+		peerChoking: true,
+		maxOut:      t.cfg.MinQueue,
+		lastBlock:   now,
+	}
+	t.peers = append(t.peers, p)
+	t.byConn[c] = p
+
+	// BEP 3 and BEP 6: what we have comes first.
+	switch {
+	case p.fast && t.have.All():
+		t.send(p, wire.Message{Type: wire.HaveAll})
+	case p.fast && t.have.None():
+		t.send(p, wire.Message{Type: wire.HaveNone})
+	case !t.have.None():
+		t.send(p, wire.Message{Type: wire.Bitfield, Bitfield: t.have.AppendWire(nil)})
+	}
+	if p.ext {
+		m, err := wire.ExtendedHandshakeMessage(&wire.ExtendedHandshake{
+			M:       map[string]int64{},
+			Version: t.cfg.ClientName,
+			Port:    int64(t.cfg.ListenPort),
+			Reqq:    int64(t.cfg.MaxIncoming),
+		})
+		if err == nil {
+			t.send(p, m)
+		}
+	}
+	t.rechokeSoon = true
+}
+
+// RemovePeer forgets a connection: after a Close action, or when the
+// driver lost it.
+func (t *Torrent) RemovePeer(c ConnID, now time.Duration) {
+	t.now = now
+	p := t.byConn[c]
+	if p == nil {
+		return
+	}
+	delete(t.byConn, c)
+	for i, q := range t.peers {
+		if q == p {
+			t.peers = append(t.peers[:i], t.peers[i+1:]...)
+			break
+		}
+	}
+	if p.counted {
+		t.avail.RemovePeer(p.has)
+	}
+	t.releaseRequests(p)
+	t.abandonParole(p)
+	if !p.amChoking {
+		t.rechokeSoon = true
+	}
+	// Other peers may now get the blocks it held.
+	t.fillAll()
+}
+
+// Receive handles one message from a connection. msg's slices are only
+// read during the call, except that Write actions alias the block.
+func (t *Torrent) Receive(c ConnID, msg *wire.Message, now time.Duration) {
+	t.now = now
+	p := t.byConn[c]
+	if p == nil || p.closing || msg.KeepAlive {
+		return
+	}
+	switch msg.Type {
+	case wire.Choke:
+		p.peerChoking = true
+		if !p.fast {
+			// Without the fast extension a choke discards our requests;
+			// with it, the peer rejects each one explicitly.
+			t.releaseRequests(p)
+		}
+	case wire.Unchoke:
+		p.peerChoking = false
+		t.fill(p)
+	case wire.Interested:
+		p.peerInterested = true
+		if p.amChoking {
+			t.rechokeSoon = true
+		}
+	case wire.NotInterested:
+		p.peerInterested = false
+		if !p.amChoking {
+			t.rechokeSoon = true
+		}
+	case wire.Have:
+		t.onHave(p, msg.Index)
+	case wire.Bitfield:
+		t.onBitfield(p, msg.Bitfield)
+	case wire.HaveAll, wire.HaveNone:
+		if !p.fast {
+			t.drop(p, false, "%v without the fast extension", msg.Type)
+			return
+		}
+		if msg.Type == wire.HaveAll {
+			t.onBitfield(p, bitfield.Full(t.numPieces).AppendWire(nil))
+		} else {
+			t.onBitfield(p, bitfield.New(t.numPieces).AppendWire(nil))
+		}
+	case wire.Request:
+		t.onRequest(p, msg)
+	case wire.Cancel:
+		t.onCancel(p, msg)
+	case wire.Piece:
+		t.onBlock(p, msg)
+	case wire.Reject:
+		if !p.fast {
+			t.drop(p, false, "reject without the fast extension")
+			return
+		}
+		t.onReject(p, msg)
+	case wire.AllowedFast:
+		if p.fast && int(msg.Index) < t.numPieces && !p.isAllowedFast(msg.Index) && len(p.allowedFast) < 64 {
+			p.allowedFast = append(p.allowedFast, msg.Index)
+			t.fill(p)
+		}
+	case wire.Extended:
+		if p.ext && msg.ExtendedID == wire.ExtendedHandshakeID {
+			h, err := wire.ParseExtendedHandshake(msg.Payload)
+			if err != nil {
+				t.drop(p, false, "%v", err)
+				return
+			}
+			p.reqq = int(h.Reqq)
+		}
+	}
+	// Port, Suggest and unknown messages need nothing from us (BEP 3:
+	// ignore what you do not understand).
+}
+
+// onHave records that p has a piece.
+func (t *Torrent) onHave(p *peer, index uint32) {
+	i := int(index)
+	if i >= t.numPieces {
+		t.drop(p, false, "have for piece %d of %d", i, t.numPieces)
+		return
+	}
+	if !p.counted {
+		t.avail.AddPeer(p.has) // an empty bitfield: nothing to count yet
+		p.counted = true
+	}
+	if !p.has.Set(i) {
+		return
+	}
+	t.avail.Inc(i)
+	if p.has.All() {
+		t.avail.PromoteToSeed()
+		p.seed = true
+	}
+	if !t.have.Has(i) {
+		p.wanted++
+		t.updateInterest(p)
+		t.fill(p)
+	}
+	if p.seed && t.have.All() {
+		t.drop(p, false, "both seeds")
+	}
+}
+
+// onBitfield takes a peer's bitfield (or have all / have none), which may
+// come only before anything else says what it has.
+func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
+	if p.counted {
+		t.drop(p, false, "bitfield after have messages")
+		return
+	}
+	b, err := bitfield.FromWire(wireBits, t.numPieces)
+	if err != nil {
+		t.drop(p, false, "%v", err)
+		return
+	}
+	p.has = b
+	p.counted = true
+	p.seed = b.All()
+	t.avail.AddPeer(b)
+	p.wanted = b.CountAndNot(t.have)
+	if p.seed && t.have.All() {
+		t.drop(p, false, "both seeds")
+		return
+	}
+	t.updateInterest(p)
+	t.fill(p)
+}
+
+// updateInterest tells the peer when we start or stop wanting its pieces.
+func (t *Torrent) updateInterest(p *peer) {
+	want := p.wanted > 0
+	if want == p.amInterested {
+		return
+	}
+	p.amInterested = want
+	if want {
+		t.send(p, wire.Message{Type: wire.Interested})
+	} else {
+		t.send(p, wire.Message{Type: wire.NotInterested})
+	}
+}
+
+// Tick advances time: rates, snubbed peers, and rechoking.
+func (t *Torrent) Tick(now time.Duration) {
+	t.now = now
+	dt := now - t.lastTick
+	t.lastTick = now
+	for _, p := range t.peers {
+		p.down.tick(dt)
+		p.up.tick(dt)
+		t.resizeQueue(p)
+		if len(p.out) > 0 && now-max(p.lastBlock, p.out[0].at) >= t.cfg.SnubTimeout && !p.snubbed {
+			p.snubbed = true
+			t.releaseRequests(p)
+			t.abandonParole(p)
+		}
+	}
+	interval := t.cfg.Choker.Interval()
+	due := !t.rechokedOnce || now-t.lastFullRound >= interval
+	early := t.rechokeSoon && now-t.lastRechoke >= t.cfg.MinRechokeGap
+	if due || early {
+		t.rechoke(due)
+	}
+	t.fillAll()
+}
+
+// resizeQueue sets a peer's request queue depth from its rate: enough
+// requests in flight to cover QueueTime of transfer at that rate.
+func (t *Torrent) resizeQueue(p *peer) {
+	n := int(p.down.ewma * t.cfg.QueueTime.Seconds() / BlockSize)
+	limit := t.cfg.MaxQueue
+	if p.reqq > 0 {
+		limit = min(limit, p.reqq)
+	}
+	if p.snubbed {
+		n, limit = 1, 1
+	}
+	p.maxOut = max(min(n, limit), min(t.cfg.MinQueue, limit))
+}

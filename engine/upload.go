@@ -1,0 +1,158 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/swarmlab/swarmlab/choker"
+	"github.com/swarmlab/swarmlab/wire"
+)
+
+// maxRequestLength is the largest block a peer may ask us for. BEP 3
+// clients use 16 KiB; some ask for more, none sensibly for more than this.
+const maxRequestLength = 128 << 10
+
+// onRequest queues a peer's request, or refuses it.
+func (t *Torrent) onRequest(p *peer, msg *wire.Message) {
+	piece := int(msg.Index)
+	if piece >= t.numPieces || msg.Length == 0 || msg.Length > maxRequestLength ||
+		int64(msg.Begin)+int64(msg.Length) > t.cfg.Layout.PieceSize(piece) {
+		t.drop(p, false, "request outside the torrent: piece %d begin %d length %d", msg.Index, msg.Begin, msg.Length)
+		return
+	}
+	r := request{piece: msg.Index, begin: msg.Begin, length: msg.Length, at: t.now}
+	switch {
+	case !t.have.Has(piece):
+		// Asking for a piece we never announced is a protocol violation.
+		t.drop(p, false, "request for piece %d, which we do not have", piece)
+	case p.amChoking, len(p.queued) >= t.cfg.MaxIncoming:
+		if p.fast {
+			t.reject(p, r)
+		}
+		// Without the fast extension a choked peer's requests are
+		// silently dropped (BEP 3).
+	default:
+		p.queued = append(p.queued, r)
+		t.pumpUploads(p)
+	}
+}
+
+func (t *Torrent) reject(p *peer, r request) {
+	t.send(p, wire.Message{Type: wire.Reject, Index: r.piece, Begin: r.begin, Length: r.length})
+}
+
+// onCancel withdraws a queued request. BEP 6 asks for a reject in answer
+// to a cancelled request we will not serve.
+func (t *Torrent) onCancel(p *peer, msg *wire.Message) {
+	for i, r := range p.queued {
+		if r.piece == msg.Index && r.begin == msg.Begin && r.length == msg.Length {
+			p.queued = append(p.queued[:i], p.queued[i+1:]...)
+			if p.fast {
+				t.reject(p, r)
+			}
+			return
+		}
+	}
+}
+
+// pumpUploads hands queued requests to the driver, a few at a time.
+func (t *Torrent) pumpUploads(p *peer) {
+	for p.inflight < t.cfg.UploadWindow && len(p.queued) > 0 && !p.amChoking && !p.closing {
+		r := p.queued[0]
+		p.queued = p.queued[1:]
+		p.inflight++
+		t.emit(Action{Kind: Upload, Conn: p.id, Piece: r.piece, Begin: r.begin, Length: r.length})
+	}
+	if len(p.queued) == 0 {
+		p.queued = nil // let a long queue's array go
+	}
+}
+
+// UploadDone reports that an Upload action's block was sent (n payload
+// bytes), or abandoned (n == 0, for example when the write failed).
+func (t *Torrent) UploadDone(c ConnID, n int, now time.Duration) {
+	t.now = now
+	p := t.byConn[c]
+	if p == nil {
+		return
+	}
+	if p.inflight > 0 {
+		p.inflight--
+	}
+	p.up.add(int64(n))
+	t.stats.Uploaded += int64(n)
+	t.pumpUploads(p)
+}
+
+// rechoke asks the choker whom to unchoke and tells peers of changes.
+// A full round (due) also closes the rates' measuring window.
+func (t *Torrent) rechoke(full bool) {
+	// The measuring window is the time since the last full round; early
+	// rechokes in between leave it open.
+	interval := t.now - t.lastFullRound
+	if !t.rechokedOnce {
+		interval = t.cfg.Choker.Interval()
+	}
+	if full {
+		t.lastFullRound = t.now
+	}
+	t.lastRechoke = t.now
+	t.rechokedOnce = true
+	t.rechokeSoon = false
+
+	v := &t.chokeView
+	v.Now, v.Seeding, v.Rand = t.now, t.have.All(), t.cfg.Rand
+	v.PieceLength = t.cfg.Layout.PieceLength
+	v.Peers = v.Peers[:0]
+	for _, p := range t.peers {
+		cp := choker.Peer{
+			Conn:           choker.Conn(p.id),
+			Interested:     p.peerInterested && !p.closing,
+			Choked:         p.amChoking,
+			Snubbed:        p.snubbed,
+			ConnectedAt:    p.connectedAt,
+			Pieces:         p.has.Count(),
+			HavesPerSecond: p.havesPerSecond,
+		}
+		if full {
+			cp.DownRate = p.down.endRound(interval)
+			cp.UpRate = p.up.endRound(interval)
+			if interval > 0 {
+				p.havesPerSecond = float64(p.has.Count()-p.piecesAtRound) / interval.Seconds()
+			}
+			p.piecesAtRound = p.has.Count()
+			cp.HavesPerSecond = p.havesPerSecond
+		} else {
+			// Between full rounds, rank on the last full round's totals.
+			cp.DownRate = float64(p.down.lastRound) / t.cfg.Choker.Interval().Seconds()
+			cp.UpRate = float64(p.up.lastRound) / t.cfg.Choker.Interval().Seconds()
+		}
+		v.Peers = append(v.Peers, cp)
+	}
+	t.unchokeBuf = t.cfg.Choker.Rechoke(v, t.unchokeBuf[:0])
+
+	unchoke := make([]bool, len(t.peers))
+	for _, u := range t.unchokeBuf {
+		if u.Index >= 0 && u.Index < len(unchoke) {
+			unchoke[u.Index] = true
+		}
+	}
+	for i, p := range t.peers {
+		if p.closing || unchoke[i] == !p.amChoking {
+			continue
+		}
+		p.amChoking = !unchoke[i]
+		if p.amChoking {
+			t.send(p, wire.Message{Type: wire.Choke})
+			// Requests not yet handed to the driver are dropped; with the
+			// fast extension each is rejected explicitly (BEP 6).
+			for _, r := range p.queued {
+				if p.fast {
+					t.reject(p, r)
+				}
+			}
+			p.queued = nil
+		} else {
+			t.send(p, wire.Message{Type: wire.Unchoke})
+		}
+	}
+}
