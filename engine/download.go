@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"hash/maphash"
 	"time"
 
 	"github.com/swarmlab/swarmlab/picker"
@@ -29,11 +30,25 @@ type partial struct {
 	// alone (owner), which makes the next failure attributable.
 	parole bool
 	owner  ConnID
+	// sums and from hold, per block, a digest of the data received and
+	// who sent it. When a failed piece later verifies, each block whose
+	// digest changed convicts its earlier sender (the "smart ban" idea of
+	// libtorrent's plugin): failed keeps the failed attempt's record.
+	sums   []uint64
+	from   []ConnID
+	failed *blockRecord
+}
+
+// blockRecord is a failed attempt's per-block digests and senders.
+type blockRecord struct {
+	sums []uint64
+	from []ConnID
 }
 
 func (t *Torrent) startPiece(piece int) *partial {
 	n := t.cfg.Layout.blocks(piece)
-	pp := &partial{piece: piece, state: make([]uint8, n), asks: make([]uint8, n)}
+	pp := &partial{piece: piece, state: make([]uint8, n), asks: make([]uint8, n),
+		sums: make([]uint64, n), from: make([]ConnID, n)}
 	t.partials[piece] = pp
 	t.started.Set(piece)
 	t.active = append(t.active, pp)
@@ -249,6 +264,8 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	pp.state[b] = blockReceived
 	pp.received++
 	pp.asks[b]--
+	pp.sums[b] = maphash.Bytes(t.digestSeed, msg.Block)
+	pp.from[b] = p.id
 	if !containsConn(pp.contributors, p.id) {
 		pp.contributors = append(pp.contributors, p.id)
 	}
@@ -312,6 +329,9 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 		return
 	}
 	if ok {
+		if pp.failed != nil {
+			t.convictLiars(pp)
+		}
 		t.finishPiece(pp)
 		t.onOurPiece(piece)
 		return
@@ -331,7 +351,11 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 			t.drop(p, true, "contributed to %d pieces that failed their hash check", p.hashFails)
 		}
 	}
-	// Start over, from a single peer this time.
+	// Start over, from a single peer this time, remembering what the
+	// failed attempt's blocks looked like and who sent them.
+	if pp.failed == nil {
+		pp.failed = &blockRecord{sums: append([]uint64(nil), pp.sums...), from: append([]ConnID(nil), pp.from...)}
+	}
 	for b := range pp.state {
 		pp.state[b] = blockFree
 	}
@@ -381,5 +405,22 @@ func (t *Torrent) abandonParole(p *peer) {
 		}
 		pp.received, pp.nextFree, pp.owner = 0, 0, 0
 		pp.contributors = pp.contributors[:0]
+	}
+}
+
+// convictLiars compares a verified piece's blocks with those of its
+// failed attempt: a sender whose block differed from the good data sent
+// bad data, which is proof enough for a ban.
+func (t *Torrent) convictLiars(pp *partial) {
+	for b, sum := range pp.failed.sums {
+		c := pp.failed.from[b]
+		if sum == pp.sums[b] || c == 0 {
+			continue
+		}
+		// A sender already gone is not remembered: should it come back
+		// and lie again, it is caught the same way.
+		if p := t.byConn[c]; p != nil {
+			t.drop(p, true, "sent a bad block of piece %d", pp.piece)
+		}
 	}
 }

@@ -327,3 +327,22 @@ func TestSwarmDeterministic(t *testing.T) {
 		t.Fatalf("suspiciously short trace: %d bytes", len(a))
 	}
 }
+
+// TestSwarmCorruptPeerManySeeds repeats the corrupt-peer swarm with
+// different seeds, piece sizes and liars, looking for stalls: every run
+// must finish with correct data.
+func TestSwarmCorruptPeerManySeeds(t *testing.T) {
+	for seed := range uint64(40) {
+		specs := []nodeSpec{
+			{name: "seed", seed: true, fast: seed%2 == 0},
+			{name: "liar", seed: true, corrupt: true, fast: seed%3 == 0},
+		}
+		for i := range 2 + int(seed%4) {
+			specs = append(specs, nodeSpec{name: fmt.Sprintf("l%d", i), fast: seed%2 == 0})
+		}
+		s := newSwarm(t, 100+seed, 16<<10*int64(1+seed%3), 20*16<<10+int64(seed)*999, specs)
+		s.connectAll()
+		s.run(5000)
+		s.checkData()
+	}
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"time"
 
 	"github.com/swarmlab/swarmlab/bitfield"
@@ -39,6 +40,9 @@ type Torrent struct {
 	chokeView     choker.View
 
 	stats Stats
+	// digestSeed keys the block digests used to find senders of bad data;
+	// a random key means a liar cannot craft data that collides.
+	digestSeed maphash.Seed
 }
 
 // Stats are a torrent's running totals, for announces and reports.
@@ -81,13 +85,14 @@ func New(cfg Config) (*Torrent, error) {
 		return nil, fmt.Errorf("%w: Have holds %d pieces, layout has %d", ErrConfig, cfg.Have.Len(), n)
 	}
 	t := &Torrent{
-		cfg:       cfg,
-		numPieces: n,
-		have:      bitfield.New(n),
-		started:   bitfield.New(n),
-		avail:     picker.NewAvailability(n),
-		partials:  make([]*partial, n),
-		byConn:    map[ConnID]*peer{},
+		cfg:        cfg,
+		numPieces:  n,
+		have:       bitfield.New(n),
+		started:    bitfield.New(n),
+		avail:      picker.NewAvailability(n),
+		partials:   make([]*partial, n),
+		byConn:     map[ConnID]*peer{},
+		digestSeed: maphash.MakeSeed(),
 	}
 	if cfg.Have != nil {
 		t.have = cfg.Have.Clone()
