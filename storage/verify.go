@@ -1,0 +1,127 @@
+package storage
+
+import (
+	"context"
+	"crypto/sha1"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/swarmlab/swarmlab/metainfo"
+)
+
+// VerifyPiece reports whether piece holds data matching its hash in info.
+// buf is scratch space; one of info.PieceLength bytes avoids an allocation
+// per call. A read error, or a storage shorter than info says, is an
+// error rather than false, since the piece's state is then unknown.
+//
+// When s implements Sparse and the piece has not been written at all, the
+// answer is false without reading.
+func VerifyPiece(s io.ReaderAt, info *metainfo.Info, piece int, buf []byte) (bool, error) {
+	if info == nil {
+		return false, fmt.Errorf("storage: verify piece %d: %w: nil", piece, ErrInvalidInfo)
+	}
+	size := info.PieceSize(piece)
+	if size <= 0 || size > info.PieceLength {
+		return false, fmt.Errorf("storage: verify piece %d: %w: no such piece (%d pieces, size %d)", piece, ErrInvalidInfo, info.NumPieces(), size)
+	}
+	off := int64(piece) * info.PieceLength
+	if sp, ok := s.(Sparse); ok && sp.Unwritten(off, size) {
+		return false, nil
+	}
+	if int64(cap(buf)) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
+	n, err := s.ReadAt(buf, off)
+	if int64(n) < size {
+		if err == nil || err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return false, fmt.Errorf("storage: verify piece %d: %w", piece, err)
+	}
+	// io.ReaderAt allows io.EOF with a full read at the end of the input.
+	return sha1.Sum(buf) == info.PieceHash(piece), nil
+}
+
+// Verify checks every piece of info against s and returns which ones hold
+// the right data. This is how a restart over an existing download finds
+// what it already has.
+//
+// It hashes on workers goroutines (0 means runtime.GOMAXPROCS(0)), each
+// claiming the next unchecked piece and reading it into its own buffer
+// with ReadAt, so s must allow concurrent ReadAt calls (io.ReaderAt
+// requires it). It stops at the first error or when ctx is cancelled.
+//
+// progress, if not nil, is called once per piece checked with done counting
+// up from 1 to total. Calls never overlap, but come from the hashing
+// goroutines, so a slow callback slows verification down.
+func Verify(ctx context.Context, s io.ReaderAt, info *metainfo.Info, workers int, progress func(done, total int)) ([]bool, error) {
+	total, err := checkInfo(info)
+	if err != nil {
+		return nil, err
+	}
+	n := info.NumPieces()
+	have := make([]bool, n)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, n)
+
+	var (
+		next     atomic.Int64
+		failed   atomic.Bool
+		failOnce sync.Once
+		firstErr error // set once under failOnce, read after wg.Wait
+
+		progressMu sync.Mutex
+		done       int
+		wg         sync.WaitGroup
+	)
+	fail := func(err error) {
+		failOnce.Do(func() {
+			firstErr = err
+			failed.Store(true)
+		})
+	}
+	for range workers {
+		wg.Go(func() {
+			// A piece is never longer than the content, which matters
+			// for a small torrent with a large piece length.
+			buf := make([]byte, min(info.PieceLength, total))
+			for !failed.Load() {
+				// Polled once per piece, which bounds how much work
+				// happens after a cancellation.
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				ok, err := VerifyPiece(s, info, i, buf)
+				if err != nil {
+					fail(err)
+					return
+				}
+				// Each index is claimed by one worker, so its slot has
+				// one writer; wg.Wait orders the writes before the return.
+				have[i] = ok
+				if progress != nil {
+					progressMu.Lock()
+					done++
+					progress(done, n)
+					progressMu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return have, nil
+}
