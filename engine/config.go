@@ -95,7 +95,7 @@ func (c Config) withDefaults() Config {
 	def(&c.MinQueue, 8)
 	def(&c.MaxQueue, 1000)
 	def(&c.MaxIncoming, 2000)
-	def(&c.UploadWindow, 8)
+	def(&c.UploadWindow, 64)
 	def(&c.BanAfter, 3)
 	def(&c.MaxUnrequested, 64)
 	if c.QueueTime <= 0 {

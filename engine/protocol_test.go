@@ -25,6 +25,7 @@ func newEngine(t *testing.T, seed bool) *engine.Torrent {
 	e, err := engine.New(engine.Config{
 		Layout: smallLayout, Have: have, Picker: picker.Rarest{}, Choker: choker.NewTitForTat(),
 		Rand: rand.New(rand.NewPCG(1, 1)), Fast: true, Extensions: true,
+		UploadWindow: 8, // the upload test counts on this window
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,16 @@
+// Package live is the real-world driver of the engine: TCP connections,
+// files and the wall clock.
+//
+// A Client listens for peers and dials them, shakes hands, and hands each
+// connection to the Torrent it belongs to. A Torrent runs one goroutine
+// that owns its engine.Torrent: every connection's reader feeds it
+// messages through one channel, it ticks the engine from a wall-clock
+// ticker, and it carries out the engine's actions — frames and uploads go
+// to each connection's writer, blocks to a disk worker that writes them in
+// order and then has pieces hashed on all cores. Nothing in the engine
+// waits on I/O, and nothing here makes a protocol decision.
+//
+// Rate limits (golang.org/x/time/rate) apply per client and per torrent,
+// in both directions, by delaying reads and writes, so TCP's own flow
+// control slows the remote side down.
+package live

@@ -1,0 +1,474 @@
+package live
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/swarmlab/swarmlab/bitfield"
+	"github.com/swarmlab/swarmlab/choker"
+	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/metainfo"
+	"github.com/swarmlab/swarmlab/picker"
+	"github.com/swarmlab/swarmlab/storage"
+	"github.com/swarmlab/swarmlab/wire"
+)
+
+// tickEvery is how often the engine's clock advances: often enough for
+// request queues to follow a link's speed, rarely enough to cost nothing.
+const tickEvery = 100 * time.Millisecond
+
+// TorrentConfig sets up one torrent in a Client.
+type TorrentConfig struct {
+	Meta    *metainfo.MetaInfo
+	Storage storage.Storage
+	// Have holds pieces already verified (from storage.Verify); nil
+	// means none.
+	Have []bool
+	// Picker and Choker default to rarest-first and tit-for-tat.
+	Picker picker.Picker
+	Choker choker.Choker
+	// Seed seeds the torrent's random source (0: from the clock).
+	Seed uint64
+	// MaxUp and MaxDown limit this torrent's rates in bytes/s (0: none).
+	MaxUp, MaxDown int64
+	// MaxConns caps this torrent's connections (0: 80).
+	MaxConns int
+}
+
+type evKind uint8
+
+const (
+	evAdded evKind = iota + 1
+	evMessage
+	evUploaded
+	evClosed
+	evVerified
+	evDescribe
+)
+
+// event is one input for the torrent loop.
+type event struct {
+	kind  evKind
+	conn  *conn
+	msg   wire.Message
+	n     int
+	piece int
+	ok    bool
+	err   error
+	reply chan string
+}
+
+// Torrent is a torrent being downloaded or seeded.
+type Torrent struct {
+	c      *Client
+	meta   *metainfo.MetaInfo
+	layout engine.Layout
+	store  storage.Storage
+	eng    *engine.Torrent
+	pool   *blockPool
+	disk   *disk
+	log    *slog.Logger
+	start  time.Time
+
+	upLimit, downLimit *rate.Limiter
+	maxConns           int
+	slots              atomic.Int32 // connections reserved or live
+
+	events chan event
+	stop   chan struct{}
+	done   chan struct{} // closed when the loop has exited
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	complete     chan struct{} // closed when every piece is verified
+	completeOnce sync.Once
+	failed       chan struct{} // closed when storage fails
+	failOnce     sync.Once
+
+	// Owned by the loop goroutine.
+	conns   map[engine.ConnID]*conn
+	history map[netip.AddrPort]*PeerRecord
+	acts    []engine.Action
+
+	mu     sync.Mutex // guards the fields below, read by other goroutines
+	stats  engine.Stats
+	banned map[string]bool
+	dialed map[netip.AddrPort]time.Time // when each address was last dialed
+	closed bool
+}
+
+// PeerRecord is what one peer did, for the stats file.
+type PeerRecord struct {
+	Addr       string `json:"addr"`
+	PeerID     string `json:"peer_id"` // hex
+	Downloaded int64  `json:"downloaded"`
+	Uploaded   int64  `json:"uploaded"`
+	HashFails  int    `json:"hash_fails"`
+	Banned     bool   `json:"banned,omitempty"`
+}
+
+func newTorrent(c *Client, cfg TorrentConfig) (*Torrent, error) {
+	info := &cfg.Meta.Info
+	layout := engine.Layout{PieceLength: info.PieceLength, TotalLength: info.TotalLength()}
+	have := bitfield.New(layout.NumPieces())
+	if cfg.Have != nil {
+		if len(cfg.Have) != have.Len() {
+			return nil, fmt.Errorf("live: Have lists %d pieces, torrent has %d", len(cfg.Have), have.Len())
+		}
+		for i, ok := range cfg.Have {
+			if ok {
+				have.Set(i)
+			}
+		}
+	}
+	if cfg.Picker == nil {
+		cfg.Picker = picker.Rarest{RandomFirst: 4}
+	}
+	if cfg.Choker == nil {
+		cfg.Choker = choker.NewTitForTat()
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	eng, err := engine.New(engine.Config{
+		Layout: layout, Have: have, Picker: cfg.Picker, Choker: cfg.Choker,
+		Rand:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
+		ClientName: c.cfg.ClientName, ListenPort: c.ListenPort(), Fast: true, Extensions: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &Torrent{
+		c: c, meta: cfg.Meta, layout: layout, store: cfg.Storage, eng: eng,
+		pool: newBlockPool(), log: c.log.With("torrent", cfg.Meta.Info.Name),
+		start:   time.Now(),
+		upLimit: limiter(cfg.MaxUp), downLimit: limiter(cfg.MaxDown),
+		maxConns: cfg.MaxConns,
+		events:   make(chan event, 1024),
+		stop:     make(chan struct{}), done: make(chan struct{}),
+		ctx: ctx, cancel: cancel,
+		complete: make(chan struct{}), failed: make(chan struct{}),
+		conns: map[engine.ConnID]*conn{}, history: map[netip.AddrPort]*PeerRecord{},
+		banned: map[string]bool{}, dialed: map[netip.AddrPort]time.Time{},
+	}
+	if t.maxConns <= 0 {
+		t.maxConns = 80
+	}
+	t.disk = newDisk(t)
+	if have.All() {
+		t.completeOnce.Do(func() { close(t.complete) })
+	}
+	t.stats = eng.Stats()
+	go t.loop()
+	return t, nil
+}
+
+func limiter(bytesPerSec int64) *rate.Limiter {
+	if bytesPerSec <= 0 {
+		return rate.NewLimiter(rate.Inf, 0)
+	}
+	// A burst of a tenth of a second (at least a few blocks) keeps the
+	// shaping smooth without refusing whole blocks.
+	return rate.NewLimiter(rate.Limit(bytesPerSec), max(int(bytesPerSec/10), 64<<10))
+}
+
+func (t *Torrent) connCount() int { return int(t.slots.Load()) }
+
+// InfoHash is the torrent's v1 info hash.
+func (t *Torrent) InfoHash() metainfo.Hash { return t.meta.InfoHash }
+
+// Complete is closed once every piece is verified.
+func (t *Torrent) Complete() <-chan struct{} { return t.complete }
+
+// Failed is closed if storage fails; Err then says how. A torrent whose
+// storage fails stops verifying pieces (their data cannot be trusted), so
+// the caller should stop it.
+func (t *Torrent) Failed() <-chan struct{} { return t.failed }
+
+// Err returns the storage failure, if any.
+func (t *Torrent) Err() error { return t.disk.err() }
+
+// Stats returns the engine's totals as of the last event.
+func (t *Torrent) Stats() engine.Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stats
+}
+
+// now is the engine's clock: time since the torrent started, from the
+// monotonic clock.
+func (t *Torrent) now() time.Duration { return time.Since(t.start) }
+
+// post hands an event to the loop; false once the torrent is closed.
+func (t *Torrent) post(ev event) bool {
+	select {
+	case t.events <- ev:
+		return true
+	case <-t.stop:
+		if ev.kind == evMessage && ev.msg.Type == wire.Piece {
+			t.pool.put(ev.msg.Block)
+		}
+		return false
+	}
+}
+
+// loop owns the engine: every engine call happens here.
+func (t *Torrent) loop() {
+	defer close(t.done)
+	tick := time.NewTicker(tickEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case ev := <-t.events:
+			t.handle(ev)
+			// Take whatever else is waiting before publishing stats.
+			for n := 0; n < 256; n++ {
+				select {
+				case ev = <-t.events:
+					t.handle(ev)
+					continue
+				default:
+				}
+				break
+			}
+		case <-tick.C:
+			t.eng.Tick(t.now())
+			t.execute()
+		case <-t.stop:
+			for _, c := range t.conns {
+				c.shut()
+			}
+			t.disk.close()
+			return
+		}
+		t.mu.Lock()
+		t.stats = t.eng.Stats()
+		t.mu.Unlock()
+	}
+}
+
+func (t *Torrent) handle(ev event) {
+	now := t.now()
+	switch ev.kind {
+	case evAdded:
+		for _, other := range t.conns {
+			if other.peerID == ev.conn.peerID {
+				// Both sides dialed each other; one connection is enough.
+				ev.conn.shut()
+				t.c.release(ev.conn)
+				return
+			}
+		}
+		t.conns[ev.conn.id] = ev.conn
+		t.record(ev.conn)
+		t.eng.AddPeer(ev.conn.id, engine.PeerInfo{ID: ev.conn.peerID, Reserved: ev.conn.res}, now)
+		t.execute()
+	case evMessage:
+		if t.conns[ev.conn.id] == nil {
+			if ev.msg.Type == wire.Piece {
+				t.pool.put(ev.msg.Block)
+			}
+			return
+		}
+		t.eng.Receive(ev.conn.id, &ev.msg, now)
+		kept := t.execute()
+		if ev.msg.Type == wire.Piece && !kept {
+			t.pool.put(ev.msg.Block) // not written: duplicate or unrequested
+		}
+	case evUploaded:
+		if t.conns[ev.conn.id] != nil {
+			t.eng.UploadDone(ev.conn.id, ev.n, now)
+			t.execute()
+		}
+	case evClosed:
+		if t.conns[ev.conn.id] == nil {
+			return
+		}
+		t.forget(ev.conn, false)
+		t.execute()
+	case evDescribe:
+		ev.reply <- t.eng.Describe()
+	case evVerified:
+		t.eng.PieceVerified(ev.piece, ev.ok, now)
+		if !ev.ok {
+			t.log.Warn("piece failed its hash check", "piece", ev.piece)
+		}
+		t.execute()
+	}
+}
+
+// forget removes a connection from the engine and keeps its totals.
+func (t *Torrent) forget(c *conn, ban bool) {
+	if ps, ok := t.eng.PeerStats(c.id); ok {
+		rec := t.record(c)
+		rec.Downloaded += ps.Downloaded
+		rec.Uploaded += ps.Uploaded
+		rec.HashFails += ps.HashFails
+		rec.Banned = rec.Banned || ban
+	}
+	delete(t.conns, c.id)
+	c.shut()
+	t.eng.RemovePeer(c.id, t.now())
+	t.c.release(c)
+}
+
+func (t *Torrent) record(c *conn) *PeerRecord {
+	rec := t.history[c.addr]
+	if rec == nil {
+		rec = &PeerRecord{Addr: c.addr.String(), PeerID: hex.EncodeToString(c.peerID[:])}
+		t.history[c.addr] = rec
+	}
+	return rec
+}
+
+// execute carries out the engine's actions. It reports whether one of
+// them kept a block buffer (a Write), which then belongs to the disk.
+func (t *Torrent) execute() (keptBlock bool) {
+	t.acts = t.eng.Actions(t.acts[:0])
+	for i := range t.acts {
+		a := &t.acts[i]
+		switch a.Kind {
+		case engine.Send:
+			if c := t.conns[a.Conn]; c != nil {
+				c.push(outItem{frame: wire.AppendMessage(nil, &a.Msg)})
+			}
+		case engine.Upload:
+			if c := t.conns[a.Conn]; c != nil {
+				up := *a
+				c.push(outItem{upload: &up})
+			}
+		case engine.Write:
+			t.disk.write(a.Piece, a.Begin, a.Data)
+			keptBlock = true
+		case engine.Verify:
+			t.disk.verify(int(a.Piece))
+		case engine.Close:
+			c := t.conns[a.Conn]
+			if c == nil {
+				continue
+			}
+			if a.Ban {
+				t.ban(c)
+				t.log.Warn("banned peer", "addr", c.addr, "reason", a.Reason)
+			} else {
+				t.log.Debug("closing peer", "addr", c.addr, "reason", a.Reason)
+			}
+			t.forget(c, a.Ban)
+		case engine.Completed:
+			t.completeOnce.Do(func() { close(t.complete) })
+		}
+		a.Data = nil
+	}
+	return keptBlock
+}
+
+// banKeys are the identities a ban covers: the peer id always, and the IP
+// address unless it is loopback, where every peer of a lab shares one.
+func banKeys(addr netip.AddrPort, peerID [20]byte) []string {
+	keys := []string{"id:" + string(peerID[:])}
+	if a := addr.Addr(); a.IsValid() && !a.IsLoopback() {
+		keys = append(keys, "ip:"+a.Unmap().String())
+	} else if addr.IsValid() {
+		keys = append(keys, "addr:"+addr.String())
+	}
+	return keys
+}
+
+func (t *Torrent) ban(c *conn) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range banKeys(c.addr, c.peerID) {
+		t.banned[k] = true
+	}
+}
+
+func (t *Torrent) isBanned(addr netip.AddrPort, peerID *[20]byte) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if a := addr.Addr(); a.IsValid() && !a.IsLoopback() && t.banned["ip:"+a.Unmap().String()] {
+		return true
+	}
+	if t.banned["addr:"+addr.String()] {
+		return true
+	}
+	return peerID != nil && t.banned["id:"+string(peerID[:])]
+}
+
+// Peers returns the record of every peer seen so far. Safe to call after
+// Close; before, it may miss the live connections' latest counts.
+func (t *Torrent) Peers() []PeerRecord {
+	<-t.done
+	var out []PeerRecord
+	for _, r := range t.history {
+		out = append(out, *r)
+	}
+	return out
+}
+
+// redialAfter is how long an address rests after a dial before a tracker
+// or the caller can have it dialed again.
+const redialAfter = time.Minute
+
+// AddPeers dials peers, skipping banned addresses and those dialed in the
+// last minute, and stopping at the connection cap. A second connection
+// to a peer already connected is dropped after its handshake.
+func (t *Torrent) AddPeers(addrs []netip.AddrPort) {
+	now := time.Now()
+	for _, a := range addrs {
+		t.mu.Lock()
+		last, seen := t.dialed[a]
+		skip := t.closed || seen && now.Sub(last) < redialAfter
+		if !skip {
+			t.dialed[a] = now
+		}
+		t.mu.Unlock()
+		if skip || t.isBanned(a, nil) {
+			continue
+		}
+		go t.c.dial(t, a)
+	}
+}
+
+// Close stops the torrent: connections are closed, pending writes
+// finish, and storage is synced (not closed: the caller owns it).
+func (t *Torrent) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		<-t.done
+		return nil
+	}
+	t.closed = true
+	t.mu.Unlock()
+	t.cancel()
+	close(t.stop)
+	<-t.done
+	t.c.removeTorrent(t)
+	if err := t.store.Sync(); err != nil {
+		return fmt.Errorf("live: syncing storage: %w", err)
+	}
+	return t.disk.err()
+}
+
+// Describe returns the engine's state dump (see engine.Torrent.Describe),
+// taken on the loop goroutine.
+func (t *Torrent) Describe() string {
+	reply := make(chan string, 1)
+	select {
+	case t.events <- event{kind: evDescribe, reply: reply}:
+		return <-reply
+	case <-t.done:
+		return "closed"
+	}
+}

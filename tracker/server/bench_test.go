@@ -1,0 +1,121 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"testing"
+
+	"github.com/swarmlab/swarmlab/tracker"
+)
+
+// populate fills 1000 swarms of 10 peers, the load generator's default
+// shape.
+func populate(b *testing.B, s *Server) {
+	var resp tracker.AnnounceResponse
+	for i := 0; i < 10000; i++ {
+		a := announceReq(ih(i%1000), i, int64(i%3))
+		if err := s.Announce(context.Background(), Origin{Remote: local}, &a, t0, &resp); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkUDPHandle is the UDP path without the sockets: connection id
+// check, parse, store, encode.
+func BenchmarkUDPHandle(b *testing.B) {
+	s, err := New(Config{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	populate(b, s)
+	w := s.newUDPWorker()
+	from := netip.MustParseAddrPort("127.0.0.1:5000")
+	id := binary.BigEndian.Uint64(w.handle(tracker.AppendUDPConnectRequest(nil, 1), from, t0)[8:])
+	pkts := make([][]byte, 1000)
+	for i := range pkts {
+		a := announceReq(ih(i), 20000+i, 100)
+		a.NumWant = 50
+		pkts[i] = tracker.AppendUDPAnnounceRequest(nil, id, uint32(i), &a, nil)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if out := w.handle(pkts[i%len(pkts)], from, t0); len(out) < tracker.UDPAnnounceHeaderSize {
+			b.Fatalf("reply %q", out)
+		}
+		i++
+	}
+}
+
+// BenchmarkHTTPServeRequest is the HTTP path after the request head is
+// read: route, parse, store, encode, response head.
+func BenchmarkHTTPServeRequest(b *testing.B) {
+	s, err := New(Config{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	populate(b, s)
+	h := newHTTPFront(s, nil)
+	hc := h.pool.Get().(*httpConn)
+	hc.remote = local
+	targets := make([][]byte, 1000)
+	for i := range targets {
+		a := announceReq(ih(i), 20000+i, 100)
+		a.NumWant = 50
+		targets[i] = append([]byte("/announce?"), tracker.AppendAnnounceQuery(nil, &a)...)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		hc.target = append(hc.target[:0], targets[i%len(targets)]...)
+		hc.out = hc.out[:0]
+		h.serveRequest(hc, true)
+		i++
+	}
+}
+
+// BenchmarkHTTPLoopback is one keep-alive connection over loopback, one
+// request at a time: the latency of a whole round trip, kernel included.
+func BenchmarkHTTPLoopback(b *testing.B) {
+	s, err := New(Config{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	populate(b, s)
+	l, err := Listen(context.Background(), ListenConfig{HTTP: "127.0.0.1:0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go s.Serve(context.Background(), l)
+	c, err := net.Dial("tcp", l.HTTPAddr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	reqs := make([][]byte, 1000)
+	for i := range reqs {
+		a := announceReq(ih(i), 20000+i, 100)
+		reqs[i] = []byte("GET /announce?" + string(tracker.AppendAnnounceQuery(nil, &a)) + " HTTP/1.1\r\nHost: t\r\n\r\n")
+	}
+	i := 0
+	for b.Loop() {
+		if _, err := c.Write(reqs[i%len(reqs)]); err != nil {
+			b.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		i++
+	}
+}
