@@ -45,11 +45,13 @@ type View struct {
 }
 
 // Unchoke is one peer a choker unchokes: Index into View.Peers, and the
-// fraction of our upload capacity it should get (0: no particular share,
-// the transport splits the upload as it goes).
+// most we should upload to it, in bytes/s. Rate 0 means no cap of its own
+// (the transport splits the upload as it goes); strategies that decide how
+// much each peer gets — BitTyrant's u_p, PropShare's proportional shares —
+// set it, and the driver enforces it per connection.
 type Unchoke struct {
 	Index int
-	Share float64
+	Rate  float64
 }
 
 // Choker decides which peers to unchoke.

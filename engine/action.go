@@ -30,6 +30,9 @@ const (
 	Close
 	// Completed: the last piece was verified (announce "completed").
 	Completed
+	// Shape: cap the upload to Conn at Rate bytes/s (0: no cap of its
+	// own), as the choker decided.
+	Shape
 )
 
 func (k ActionKind) String() string {
@@ -46,6 +49,8 @@ func (k ActionKind) String() string {
 		return "close"
 	case Completed:
 		return "completed"
+	case Shape:
+		return "shape"
 	}
 	return fmt.Sprintf("ActionKind(%d)", uint8(k))
 }
@@ -61,6 +66,7 @@ type Action struct {
 	Data   []byte
 	Ban    bool
 	Reason string
+	Rate   float64
 }
 
 func (a Action) String() string {
@@ -75,6 +81,8 @@ func (a Action) String() string {
 		return fmt.Sprintf("verify %d", a.Piece)
 	case Close:
 		return fmt.Sprintf("close %d ban=%v: %s", a.Conn, a.Ban, a.Reason)
+	case Shape:
+		return fmt.Sprintf("shape %d to %.0f B/s", a.Conn, a.Rate)
 	}
 	return a.Kind.String()
 }

@@ -84,6 +84,12 @@ type Config struct {
 	// MinRechokeGap is the shortest time between two rechokes; a rechoke
 	// runs early when a slot frees or a peer becomes interested.
 	MinRechokeGap time.Duration
+	// UploadCapacity is our upload budget in bytes/s, for chokers that
+	// divide it (BitTyrant, PropShare); 0 when unknown.
+	UploadCapacity float64
+	// Gossip, when set, replaces piece picking and choking with gossip
+	// dissemination between peers that offer it (see GossipConfig).
+	Gossip *GossipConfig
 }
 
 func (c Config) withDefaults() Config {
@@ -106,6 +112,19 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MinRechokeGap <= 0 {
 		c.MinRechokeGap = time.Second
+	}
+	if c.Gossip != nil {
+		g := *c.Gossip
+		if g.Fanout <= 0 {
+			g.Fanout = 3
+		}
+		if g.Interval <= 0 {
+			g.Interval = time.Second
+		}
+		if g.Mode == 0 {
+			g.Mode = PushPull
+		}
+		c.Gossip = &g
 	}
 	if c.ClientName == "" {
 		c.ClientName = "swarmlab"

@@ -87,7 +87,7 @@ func (t *Torrent) fillAll() {
 
 // fill sends p requests until its queue is full or nothing is left to ask.
 func (t *Torrent) fill(p *peer) {
-	if p.closing || !p.amInterested || t.have.All() {
+	if p.closing || !p.amInterested || t.have.All() || t.gossiping() {
 		return
 	}
 	if p.peerChoking && len(p.allowedFast) == 0 {
@@ -152,7 +152,13 @@ func (t *Torrent) pickNew(p *peer) (int, bool) {
 		return 0, false
 	}
 	t.view.Now = t.now
-	piece, ok := t.cfg.Picker.Pick(&t.view, picker.Peer{Has: p.has, Rate: p.down.ewma})
+	t.view.Peers = t.view.Peers[:0]
+	for _, q := range t.peers {
+		if q.counted && !q.closing {
+			t.view.Peers = append(t.view.Peers, picker.Peer{Has: q.has, Rate: q.down.ewma, HavesPerSecond: q.havesPerSecond})
+		}
+	}
+	piece, ok := t.cfg.Picker.Pick(&t.view, picker.Peer{Has: p.has, Rate: p.down.ewma, HavesPerSecond: p.havesPerSecond})
 	if ok && (piece < 0 || piece >= t.numPieces || !p.has.Has(piece) || t.have.Has(piece) || t.started.Has(piece)) {
 		// A picker bug must not corrupt the engine's state.
 		return 0, false
@@ -232,6 +238,12 @@ func (t *Torrent) releaseRequests(p *peer) {
 func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	n := int64(len(msg.Block))
 	i := p.outIndex(msg.Index, msg.Begin, uint32(len(msg.Block)))
+	if i < 0 && p.useless > 0 {
+		// A block of a redundant gossip push: expected, and useless.
+		p.useless--
+		t.stats.Wasted += n
+		return
+	}
 	if i < 0 {
 		// Late blocks after a cancel or choke are normal; a stream of
 		// blocks we never asked for is not.
@@ -244,6 +256,9 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	}
 	r := p.out[i]
 	p.removeOut(i)
+	if len(p.out) == 0 {
+		p.pulling = false // an open pull is answered in full
+	}
 	p.down.add(n)
 	p.lastBlock = t.now
 	if p.snubbed {

@@ -53,6 +53,16 @@ type peer struct {
 	hashFails      int
 	piecesAtRound  int     // has.Count() at the previous rechoke
 	havesPerSecond float64 // how fast its piece count grew last round
+	upCap          float64 // the upload cap last sent as a Shape action
+
+	// Gossip: the id the peer wants our gossip messages under (0: it does
+	// not gossip), the blocks of pushed or pulled pieces we owe it, whether
+	// a pull of ours to it is open, and how many blocks of redundant
+	// pushes we will take from it and throw away.
+	gossipID  uint8
+	gossipOut []request
+	pulling   bool
+	useless   int
 }
 
 // rate estimates a byte rate two ways: a quick exponentially weighted

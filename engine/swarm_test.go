@@ -61,6 +61,7 @@ type nodeSpec struct {
 	corrupt bool
 	picker  picker.Picker
 	fast    bool
+	gossip  *engine.GossipConfig
 }
 
 func newSwarm(t *testing.T, seed uint64, pieceLength, total int64, specs []nodeSpec) *swarm {
@@ -88,6 +89,7 @@ func newSwarm(t *testing.T, seed uint64, pieceLength, total int64, specs []nodeS
 		eng, err := engine.New(engine.Config{
 			Layout: s.layout, Have: have, Picker: pk, Choker: choker.NewTitForTat(),
 			Rand: rand.New(rand.NewPCG(seed, uint64(i))), Fast: sp.fast, Extensions: true,
+			Gossip: sp.gossip,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -344,5 +346,73 @@ func TestSwarmCorruptPeerManySeeds(t *testing.T) {
 		s.connectAll()
 		s.run(5000)
 		s.checkData()
+	}
+}
+
+// TestSwarmGossip runs seed 001's three dissemination modes: all finish
+// with correct data; blind pushes waste transfers on peers that already
+// have the piece, pulls never do (they ask only for what they lack).
+func TestSwarmGossip(t *testing.T) {
+	for _, mode := range []engine.GossipMode{engine.Push, engine.Pull, engine.PushPull} {
+		t.Run(mode.String(), func(t *testing.T) {
+			g := &engine.GossipConfig{Mode: mode, Fanout: 3, Interval: time.Second}
+			specs := []nodeSpec{{name: "seed", seed: true, fast: true, gossip: g}}
+			for i := range 8 {
+				specs = append(specs, nodeSpec{name: fmt.Sprintf("l%d", i), fast: true, gossip: g})
+			}
+			s := newSwarm(t, 21, 16<<10, 12*16<<10, specs)
+			s.connectAll()
+			s.run(20000)
+			s.checkData()
+			useless, pushes, pulls := 0, 0, 0
+			for _, n := range s.nodes {
+				st := n.eng.Stats()
+				useless += st.Useless
+				pushes += st.Pushes
+				pulls += st.Pulls
+			}
+			t.Logf("%v: pushes %d pulls %d useless %d", mode, pushes, pulls, useless)
+			switch mode {
+			case engine.Push:
+				if pushes == 0 || pulls != 0 || useless == 0 {
+					t.Errorf("push: pushes %d pulls %d useless %d", pushes, pulls, useless)
+				}
+			case engine.Pull:
+				if pulls == 0 || pushes != 0 || useless != 0 {
+					t.Errorf("pull: pushes %d pulls %d useless %d", pushes, pulls, useless)
+				}
+			case engine.PushPull:
+				if pulls == 0 || pushes == 0 {
+					t.Errorf("push-pull: pushes %d pulls %d", pushes, pulls)
+				}
+			}
+		})
+	}
+}
+
+// TestGossipIsInvisibleToPlainPeers: gossip needs both sides to offer the
+// extension, so a gossiper never sends gossip to a plain BitTorrent peer,
+// which still completes from a plain seed while connected to it.
+func TestGossipIsInvisibleToPlainPeers(t *testing.T) {
+	g := &engine.GossipConfig{Mode: engine.PushPull}
+	specs := []nodeSpec{
+		{name: "seed", seed: true, fast: true},
+		{name: "gossiper", fast: true, gossip: g},
+		{name: "plain", fast: true},
+	}
+	s := newSwarm(t, 5, 16<<10, 8*16<<10, specs)
+	s.connect(s.nodes[0], s.nodes[2])
+	s.connect(s.nodes[1], s.nodes[2])
+	for range 2000 {
+		if s.nodes[2].done {
+			break
+		}
+		s.step(100 * time.Millisecond)
+	}
+	if !s.nodes[2].done {
+		t.Fatal("plain peer did not finish")
+	}
+	if st := s.nodes[1].eng.Stats(); st.Pushes != 0 || st.Pulls != 0 {
+		t.Fatalf("gossiper gossiped with a plain peer: %+v", st)
 	}
 }

@@ -33,6 +33,7 @@ type Torrent struct {
 	lastTick      time.Duration
 	lastRechoke   time.Duration
 	lastFullRound time.Duration
+	nextGossip    time.Duration
 	rechokeSoon   bool
 	rechokedOnce  bool
 	completed     bool // Completed has been emitted
@@ -54,6 +55,9 @@ type Stats struct {
 	Wasted int64
 	// HashFails counts pieces that failed verification.
 	HashFails int
+	// Gossip counters: pieces pushed and pulls sent by us, and pushes to
+	// us that were useless (we had or were getting the piece).
+	Pushes, Pulls, Useless int
 	// Left is what we still need, in bytes.
 	Left int64
 	// Have is how many pieces we have verified.
@@ -97,7 +101,7 @@ func New(cfg Config) (*Torrent, error) {
 	if cfg.Have != nil {
 		t.have = cfg.Have.Clone()
 	}
-	t.view = picker.View{Have: t.have, Started: t.started, Avail: t.avail, Rand: cfg.Rand}
+	t.view = picker.View{Have: t.have, Started: t.started, Avail: t.avail, Rand: cfg.Rand, PieceLength: cfg.Layout.PieceLength}
 	t.completed = t.have.All()
 	return t, nil
 }
@@ -187,8 +191,12 @@ func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
 		t.send(p, wire.Message{Type: wire.Bitfield, Bitfield: t.have.AppendWire(nil)})
 	}
 	if p.ext {
+		exts := map[string]int64{}
+		if t.gossiping() {
+			exts[gossipExt] = gossipOurID
+		}
 		m, err := wire.ExtendedHandshakeMessage(&wire.ExtendedHandshake{
-			M:       map[string]int64{},
+			M:       exts,
 			Version: t.cfg.ClientName,
 			Port:    int64(t.cfg.ListenPort),
 			Reqq:    int64(t.cfg.MaxIncoming),
@@ -288,13 +296,20 @@ func (t *Torrent) Receive(c ConnID, msg *wire.Message, now time.Duration) {
 			t.fill(p)
 		}
 	case wire.Extended:
-		if p.ext && msg.ExtendedID == wire.ExtendedHandshakeID {
+		switch {
+		case !p.ext:
+		case msg.ExtendedID == wire.ExtendedHandshakeID:
 			h, err := wire.ParseExtendedHandshake(msg.Payload)
 			if err != nil {
 				t.drop(p, false, "%v", err)
 				return
 			}
 			p.reqq = int(h.Reqq)
+			if id := h.M[gossipExt]; t.gossiping() && id > 0 {
+				p.gossipID = uint8(id)
+			}
+		case msg.ExtendedID == gossipOurID && t.gossiping():
+			t.onGossip(p, msg.Payload)
 		}
 	}
 	// Port, Suggest and unknown messages need nothing from us (BEP 3:
@@ -384,6 +399,10 @@ func (t *Torrent) Tick(now time.Duration) {
 			t.abandonParole(p)
 		}
 	}
+	if t.gossiping() {
+		t.gossipTick(now)
+		return
+	}
 	interval := t.cfg.Choker.Interval()
 	due := !t.rechokedOnce || now-t.lastFullRound >= interval
 	early := t.rechokeSoon && now-t.lastRechoke >= t.cfg.MinRechokeGap
@@ -391,6 +410,23 @@ func (t *Torrent) Tick(now time.Duration) {
 		t.rechoke(due)
 	}
 	t.fillAll()
+}
+
+// gossipTick runs a gossip round when one is due, and gives up on pieces
+// whose sender went away: in gossip mode nothing else would fetch them.
+func (t *Torrent) gossipTick(now time.Duration) {
+	for i := 0; i < len(t.active); {
+		pp := t.active[i]
+		if !pp.verifying && !t.pieceAsked(pp) && pp.received < len(pp.state) {
+			t.finishPiece(pp) // removes it from t.active
+			continue
+		}
+		i++
+	}
+	if now >= t.nextGossip {
+		t.gossipRound()
+		t.nextGossip = now + t.cfg.Gossip.Interval
+	}
 }
 
 // resizeQueue sets a peer's request queue depth from its rate: enough

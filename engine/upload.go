@@ -56,9 +56,17 @@ func (t *Torrent) onCancel(p *peer, msg *wire.Message) {
 
 // pumpUploads hands queued requests to the driver, a few at a time.
 func (t *Torrent) pumpUploads(p *peer) {
-	for p.inflight < t.cfg.UploadWindow && len(p.queued) > 0 && !p.amChoking && !p.closing {
-		r := p.queued[0]
-		p.queued = p.queued[1:]
+pump:
+	for p.inflight < t.cfg.UploadWindow && !p.closing {
+		var r request
+		switch {
+		case len(p.gossipOut) > 0: // gossip knows no choking
+			r, p.gossipOut = p.gossipOut[0], p.gossipOut[1:]
+		case len(p.queued) > 0 && !p.amChoking:
+			r, p.queued = p.queued[0], p.queued[1:]
+		default:
+			break pump
+		}
 		p.inflight++
 		t.emit(Action{Kind: Upload, Conn: p.id, Piece: r.piece, Begin: r.begin, Length: r.length})
 	}
@@ -102,6 +110,7 @@ func (t *Torrent) rechoke(full bool) {
 	v := &t.chokeView
 	v.Now, v.Seeding, v.Rand = t.now, t.have.All(), t.cfg.Rand
 	v.PieceLength = t.cfg.Layout.PieceLength
+	v.UploadCapacity = t.cfg.UploadCapacity
 	v.Peers = v.Peers[:0]
 	for _, p := range t.peers {
 		cp := choker.Peer{
@@ -131,9 +140,17 @@ func (t *Torrent) rechoke(full bool) {
 	t.unchokeBuf = t.cfg.Choker.Rechoke(v, t.unchokeBuf[:0])
 
 	unchoke := make([]bool, len(t.peers))
+	rates := make([]float64, len(t.peers))
 	for _, u := range t.unchokeBuf {
 		if u.Index >= 0 && u.Index < len(unchoke) {
 			unchoke[u.Index] = true
+			rates[u.Index] = max(u.Rate, 0)
+		}
+	}
+	for i, p := range t.peers {
+		if !p.closing && unchoke[i] && rates[i] != p.upCap {
+			p.upCap = rates[i]
+			t.emit(Action{Kind: Shape, Conn: p.id, Rate: rates[i]})
 		}
 	}
 	for i, p := range t.peers {

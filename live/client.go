@@ -289,5 +289,5 @@ func (c *Client) register(t *Torrent, id engine.ConnID, nc net.Conn, peerID [20]
 	}
 	lim := wire.Limits{NumPieces: t.layout.NumPieces()}
 	go cn.readLoop(lim, []*rate.Limiter{c.dnLimit, t.downLimit})
-	go cn.writeLoop([]*rate.Limiter{c.upLimit, t.upLimit})
+	go cn.writeLoop([]*rate.Limiter{c.upLimit, t.upLimit, cn.up})
 }

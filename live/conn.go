@@ -42,6 +42,10 @@ type conn struct {
 	wake   chan struct{} // cap 1: the writer has work or must stop
 
 	done chan struct{} // closed when the connection is shut
+
+	// up caps this connection's upload when the choker gives the peer a
+	// rate of its own (BitTyrant, PropShare); unlimited otherwise.
+	up *rate.Limiter
 }
 
 // outItem is one thing for the writer: an encoded frame, or an upload
@@ -54,7 +58,19 @@ type outItem struct {
 func newConn(t *Torrent, id engine.ConnID, nc net.Conn, peerID [20]byte, res wire.Reserved) *conn {
 	addr, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
 	return &conn{id: id, t: t, nc: nc, addr: addr, peerID: peerID, res: res,
-		wake: make(chan struct{}, 1), done: make(chan struct{})}
+		wake: make(chan struct{}, 1), done: make(chan struct{}), up: rate.NewLimiter(rate.Inf, 0)}
+}
+
+// shape sets the connection's own upload cap (0: none).
+func (c *conn) shape(bytesPerSec float64) {
+	if bytesPerSec <= 0 {
+		c.up.SetLimit(rate.Inf)
+		return
+	}
+	// A burst of a tenth of a second, but never less than a block with its
+	// header, which a single WaitN must be able to take.
+	c.up.SetBurst(max(int(bytesPerSec/10), 32<<10))
+	c.up.SetLimit(rate.Limit(bytesPerSec))
 }
 
 // push queues output for the writer. It never blocks, so the torrent loop

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmlab/swarmlab/engine"
 	"github.com/swarmlab/swarmlab/live"
 	"github.com/swarmlab/swarmlab/metainfo"
 	"github.com/swarmlab/swarmlab/storage"
@@ -242,5 +243,57 @@ func TestRateLimit(t *testing.T) {
 	// machine may take longer without anything being wrong.)
 	if el := time.Since(start); el < 1700*time.Millisecond {
 		t.Fatalf("1 MiB at 512 KiB/s took %v", el)
+	}
+}
+
+// TestGossipOverTCP: the three gossip modes move a torrent between
+// swarmlab peers over real connections, via the BEP 10 extension.
+func TestGossipOverTCP(t *testing.T) {
+	for _, mode := range []engine.GossipMode{engine.Push, engine.Pull, engine.PushPull} {
+		t.Run(mode.String(), func(t *testing.T) {
+			seedDir := t.TempDir()
+			mi, data := makeTorrent(t, seedDir, "content.bin", 512<<10, 32<<10)
+			g := &engine.GossipConfig{Mode: mode, Fanout: 3, Interval: 50 * time.Millisecond}
+			start := func(dir string, seed bool) *peerNode {
+				c, err := live.NewClient(live.Config{ListenAddr: "127.0.0.1:0"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { c.Close() })
+				st, err := storage.OpenFiles(dir, &mi.Info, storage.FileOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { st.Close() })
+				var have []bool
+				if seed {
+					have, _ = storage.Verify(context.Background(), st, &mi.Info, 0, nil)
+				}
+				tor, err := c.AddTorrent(live.TorrentConfig{Meta: mi, Storage: st, Have: have, Gossip: g, Seed: 7})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return &peerNode{client: c, torrent: tor, store: st, dir: dir}
+			}
+			nodes := []*peerNode{start(seedDir, true)}
+			for range 4 {
+				nodes = append(nodes, start(t.TempDir(), false))
+			}
+			for i, a := range nodes {
+				for _, b := range nodes[i+1:] {
+					a.torrent.AddPeers([]netip.AddrPort{b.addr(t)})
+				}
+			}
+			for _, n := range nodes[1:] {
+				waitComplete(t, n, 60*time.Second)
+			}
+			for i, n := range nodes[1:] {
+				n.torrent.Close()
+				got, err := os.ReadFile(filepath.Join(n.dir, "content.bin"))
+				if err != nil || !bytes.Equal(got, data) {
+					t.Fatalf("peer %d: wrong data (err %v)", i, err)
+				}
+			}
+		})
 	}
 }

@@ -42,6 +42,16 @@ type TorrentConfig struct {
 	MaxUp, MaxDown int64
 	// MaxConns caps this torrent's connections (0: 80).
 	MaxConns int
+	// UploadCapacity is the upload budget chokers such as BitTyrant and
+	// PropShare divide, in bytes/s; 0 means MaxUp (and unknown if that is
+	// 0 too).
+	UploadCapacity int64
+	// Gossip switches to gossip dissemination (engine.GossipConfig).
+	Gossip *engine.GossipConfig
+	// OnPiece, if set, is called on the torrent's loop goroutine each time
+	// a piece is verified, with the number of pieces now held. It must
+	// return quickly; the lab records progress curves with it.
+	OnPiece func(piece, have int)
 }
 
 type evKind uint8
@@ -89,6 +99,7 @@ type Torrent struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	onPiece      func(piece, have int)
 	complete     chan struct{} // closed when every piece is verified
 	completeOnce sync.Once
 	failed       chan struct{} // closed when storage fails
@@ -144,6 +155,8 @@ func newTorrent(c *Client, cfg TorrentConfig) (*Torrent, error) {
 		Layout: layout, Have: have, Picker: cfg.Picker, Choker: cfg.Choker,
 		Rand:       rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		ClientName: c.cfg.ClientName, ListenPort: c.ListenPort(), Fast: true, Extensions: true,
+		UploadCapacity: float64(uploadCapacity(cfg, c.cfg)),
+		Gossip:         cfg.Gossip,
 	})
 	if err != nil {
 		return nil, err
@@ -158,7 +171,7 @@ func newTorrent(c *Client, cfg TorrentConfig) (*Torrent, error) {
 		events:   make(chan event, 1024),
 		stop:     make(chan struct{}), done: make(chan struct{}),
 		ctx: ctx, cancel: cancel,
-		complete: make(chan struct{}), failed: make(chan struct{}),
+		complete: make(chan struct{}), failed: make(chan struct{}), onPiece: cfg.OnPiece,
 		conns: map[engine.ConnID]*conn{}, history: map[netip.AddrPort]*PeerRecord{},
 		banned: map[string]bool{}, dialed: map[netip.AddrPort]time.Time{},
 	}
@@ -172,6 +185,21 @@ func newTorrent(c *Client, cfg TorrentConfig) (*Torrent, error) {
 	t.stats = eng.Stats()
 	go t.loop()
 	return t, nil
+}
+
+// uploadCapacity is the budget a choker may divide: the configured
+// capacity, else the tightest upload limit in force.
+func uploadCapacity(tc TorrentConfig, cc Config) int64 {
+	if tc.UploadCapacity > 0 {
+		return tc.UploadCapacity
+	}
+	switch {
+	case tc.MaxUp > 0 && cc.MaxUp > 0:
+		return min(tc.MaxUp, cc.MaxUp)
+	case tc.MaxUp > 0:
+		return tc.MaxUp
+	}
+	return cc.MaxUp
 }
 
 func limiter(bytesPerSec int64) *rate.Limiter {
@@ -303,6 +331,8 @@ func (t *Torrent) handle(ev event) {
 		t.eng.PieceVerified(ev.piece, ev.ok, now)
 		if !ev.ok {
 			t.log.Warn("piece failed its hash check", "piece", ev.piece)
+		} else if t.onPiece != nil {
+			t.onPiece(ev.piece, t.eng.Have().Count())
 		}
 		t.execute()
 	}
@@ -367,6 +397,10 @@ func (t *Torrent) execute() (keptBlock bool) {
 			t.forget(c, a.Ban)
 		case engine.Completed:
 			t.completeOnce.Do(func() { close(t.complete) })
+		case engine.Shape:
+			if c := t.conns[a.Conn]; c != nil {
+				c.shape(a.Rate)
+			}
 		}
 		a.Data = nil
 	}

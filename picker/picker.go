@@ -23,6 +23,12 @@ type View struct {
 	Rand *rand.Rand
 	// Now is the driver's clock, as time since the torrent started.
 	Now time.Duration
+	// Peers lists every connected peer, in connection order, for
+	// strategies that weigh who holds a piece (how fast its holders can
+	// pass it on), not just how many do.
+	Peers []Peer
+	// PieceLength converts HAVE rates into byte rates.
+	PieceLength int64
 }
 
 // Peer is what a Picker knows about the peer it picks for.
@@ -31,6 +37,11 @@ type Peer struct {
 	Has *bitfield.Bitfield
 	// Rate is the recent rate at which this peer sends us data, bytes/s.
 	Rate float64
+	// HavesPerSecond is how fast the peer's piece count grew over the last
+	// choking round: an estimate of its download rate from the whole
+	// swarm, which BitTyrant (Piatek et al., NSDI 2007) takes as a proxy
+	// for its upload capacity.
+	HavesPerSecond float64
 }
 
 // Picker chooses a piece to start downloading from a peer.
