@@ -90,6 +90,11 @@ type Config struct {
 	// Gossip, when set, replaces piece picking and choking with gossip
 	// dissemination between peers that offer it (see GossipConfig).
 	Gossip *GossipConfig
+	// TrustBlocks skips the per-block digests that identify senders of bad
+	// data (smart ban). Only a driver whose peers cannot lie, such as the
+	// simulator, where no block carries data, should set it: hashing every
+	// block is its largest cost there.
+	TrustBlocks bool
 }
 
 func (c Config) withDefaults() Config {

@@ -238,6 +238,9 @@ func (t *Torrent) releaseRequests(p *peer) {
 func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	n := int64(len(msg.Block))
 	i := p.outIndex(msg.Index, msg.Begin, uint32(len(msg.Block)))
+	// Downloaded counts every payload byte that came in, Wasted the ones
+	// that were no use, so the difference is what we kept.
+	t.stats.Downloaded += n
 	if i < 0 && p.useless > 0 {
 		// A block of a redundant gossip push: expected, and useless.
 		p.useless--
@@ -265,7 +268,6 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 		p.snubbed = false
 		t.resizeQueue(p)
 	}
-	t.stats.Downloaded += n
 
 	pp := t.partials[r.piece]
 	b := int(r.begin / BlockSize)
@@ -279,7 +281,9 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	pp.state[b] = blockReceived
 	pp.received++
 	pp.asks[b]--
-	pp.sums[b] = maphash.Bytes(t.digestSeed, msg.Block)
+	if !t.cfg.TrustBlocks {
+		pp.sums[b] = maphash.Bytes(t.digestSeed, msg.Block)
+	}
 	pp.from[b] = p.id
 	if !containsConn(pp.contributors, p.id) {
 		pp.contributors = append(pp.contributors, p.id)

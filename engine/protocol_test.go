@@ -117,8 +117,8 @@ func TestUnrequestedBlocksDropThePeer(t *testing.T) {
 	if c := find(acts, engine.Close, 0); c == nil || !strings.Contains(c.Reason, "did not request") {
 		t.Fatalf("flood of unrequested blocks not dropped: %v", acts)
 	}
-	if e.Stats().Downloaded != 0 {
-		t.Fatalf("unrequested data counted as downloaded: %d", e.Stats().Downloaded)
+	if st := e.Stats(); st.Downloaded == 0 || st.Downloaded != st.Wasted {
+		t.Fatalf("unrequested data: downloaded %d, wasted %d; all of it must be waste", st.Downloaded, st.Wasted)
 	}
 }
 

@@ -48,10 +48,13 @@ type Torrent struct {
 
 // Stats are a torrent's running totals, for announces and reports.
 type Stats struct {
-	// Downloaded and Uploaded count piece payload bytes.
+	// Downloaded and Uploaded count piece payload bytes received and
+	// sent.
 	Downloaded, Uploaded int64
-	// Wasted counts payload bytes received but not used: duplicates from
-	// the end game, blocks we did not ask for, pieces that failed.
+	// Wasted counts the payload bytes received that were no use:
+	// duplicates from the end game, blocks arriving after their cancel,
+	// useless gossip pushes, pieces that failed. Downloaded - Wasted is
+	// what we kept.
 	Wasted int64
 	// HashFails counts pieces that failed verification.
 	HashFails int

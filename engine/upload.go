@@ -56,8 +56,9 @@ func (t *Torrent) onCancel(p *peer, msg *wire.Message) {
 
 // pumpUploads hands queued requests to the driver, a few at a time.
 func (t *Torrent) pumpUploads(p *peer) {
+	window := t.uploadWindow(p)
 pump:
-	for p.inflight < t.cfg.UploadWindow && !p.closing {
+	for p.inflight < window && !p.closing {
 		var r request
 		switch {
 		case len(p.gossipOut) > 0: // gossip knows no choking
@@ -73,6 +74,21 @@ pump:
 	if len(p.queued) == 0 {
 		p.queued = nil // let a long queue's array go
 	}
+}
+
+// uploadQueueTime is how much transfer time the blocks handed to the
+// driver for one peer should cover.
+const uploadQueueTime = 500 * time.Millisecond
+
+// uploadWindow is how many blocks may be handed to the driver for p at
+// once: enough to keep the link busy for uploadQueueTime at the rate p
+// has been taking data, within [8, UploadWindow]. A fixed large window
+// kept seconds of data on slow links below the engine, out of reach of
+// chokes and end-game cancels (the simulator showed 3-6% of downloads
+// wasted that way); a fixed small one starved fast links.
+func (t *Torrent) uploadWindow(p *peer) int {
+	n := int(p.up.ewma * uploadQueueTime.Seconds() / BlockSize)
+	return max(min(n, t.cfg.UploadWindow), min(8, t.cfg.UploadWindow))
 }
 
 // UploadDone reports that an Upload action's block was sent (n payload

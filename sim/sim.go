@@ -1,0 +1,471 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/swarmlab/swarmlab/bitfield"
+	"github.com/swarmlab/swarmlab/choker"
+	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/lab"
+	"github.com/swarmlab/swarmlab/metainfo"
+	"github.com/swarmlab/swarmlab/picker"
+	"github.com/swarmlab/swarmlab/tracker"
+	"github.com/swarmlab/swarmlab/tracker/store"
+	"github.com/swarmlab/swarmlab/wire"
+)
+
+// After says what a peer does once it has every piece.
+type After struct {
+	// Kind is "leave", "seed" (for SeedFor, or forever when 0) or
+	// "restart" (leave and come back as a new, empty leecher, the
+	// reincarnation of seed 002's world).
+	Kind    string
+	SeedFor time.Duration
+}
+
+// PeerSpec is one peer slot of a simulated world.
+type PeerSpec struct {
+	Group string
+	Seed  bool // starts with every piece
+	// Up and Down are link capacities in bytes/s (0: unlimited).
+	Up, Down       float64
+	Picker, Choker string
+	Gossip         *engine.GossipConfig
+	JoinAt         time.Duration
+	After          After
+}
+
+// Config is a simulated world.
+type Config struct {
+	Name   string
+	Seed   uint64
+	Layout engine.Layout
+	Peers  []PeerSpec
+	// Latency is the one-way delay of every link (default 25 ms).
+	Latency time.Duration
+	// Tick is how often each engine's clock advances (default 1 s).
+	Tick time.Duration
+	// AnnounceInterval, PeerTTL and NumWant set the simulated tracker
+	// (defaults 30 s, 2 intervals, 50).
+	AnnounceInterval time.Duration
+	PeerTTL          time.Duration
+	NumWant          int
+	// MaxConns caps each peer's connections (default 80).
+	MaxConns int
+	// SampleEvery is the byte-counter sampling period (default 1 s; make
+	// it longer for large worlds, whose samples are many).
+	SampleEvery time.Duration
+	// MaxTime ends the run even if peers are unfinished (default 1 h).
+	MaxTime time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Latency <= 0 {
+		c.Latency = 25 * time.Millisecond
+	}
+	if c.Tick <= 0 {
+		c.Tick = time.Second
+	}
+	if c.AnnounceInterval <= 0 {
+		c.AnnounceInterval = 30 * time.Second
+	}
+	if c.PeerTTL <= 0 {
+		c.PeerTTL = 2 * c.AnnounceInterval
+	}
+	if c.NumWant <= 0 {
+		c.NumWant = 50
+	}
+	if c.MaxConns <= 0 {
+		c.MaxConns = 80
+	}
+	if c.SampleEvery <= 0 {
+		c.SampleEvery = time.Second
+	}
+	if c.MaxTime <= 0 {
+		c.MaxTime = time.Hour
+	}
+	return c
+}
+
+// peer is one running peer (one incarnation of a slot).
+type peer struct {
+	slot        int
+	id          int // index in the Run's Peers
+	spec        *PeerSpec
+	eng         *engine.Torrent
+	addr        netip.AddrPort
+	conns       []*conn
+	byAddr      map[netip.AddrPort]bool
+	up          uplink
+	down        downlink
+	done, gone  bool
+	incarnation int
+	acts        []engine.Action
+}
+
+// Sim runs one world.
+type Sim struct {
+	cfg    Config
+	q      queue
+	now    time.Duration
+	rng    *rand.Rand
+	store  *store.Memory
+	hash   metainfo.Hash
+	slots  []*peer // the current incarnation of each slot
+	byAddr map[netip.AddrPort]*peer
+	nextID engine.ConnID
+	free   []*flight
+	zero   []byte // the data of every block: lengths matter, bytes do not
+	run    lab.Run
+	peers  []tracker.Peer // announce scratch
+	// leechersLeft counts slots that still have to complete.
+	leechersLeft int
+	stats        struct{ messages, events int64 }
+}
+
+// Stats are counters of a finished run, for benchmarks.
+type Stats struct {
+	Events, Messages int64
+}
+
+// Run simulates cfg and returns its record.
+func Run(cfg Config) (*lab.Run, Stats, error) {
+	cfg = cfg.withDefaults()
+	if cfg.Layout.NumPieces() == 0 || len(cfg.Peers) == 0 {
+		return nil, Stats{}, errors.New("sim: a world needs content and peers")
+	}
+	for i, sp := range cfg.Peers {
+		if _, err := picker.New(sp.Picker); err != nil && sp.Gossip == nil {
+			return nil, Stats{}, fmt.Errorf("sim: peer %d: %w", i, err)
+		}
+		if _, err := choker.New(sp.Choker); err != nil && sp.Gossip == nil {
+			return nil, Stats{}, fmt.Errorf("sim: peer %d: %w", i, err)
+		}
+	}
+	s := &Sim{
+		cfg:    cfg,
+		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x5157)),
+		store:  store.NewMemory(store.Options{Seed: cfg.Seed}),
+		slots:  make([]*peer, len(cfg.Peers)),
+		byAddr: map[netip.AddrPort]*peer{},
+		zero:   make([]byte, 128<<10),
+	}
+	s.hash[0] = 1
+	s.run = lab.Run{Scenario: cfg.Name, Mode: "sim", Seed: cfg.Seed, Verified: true,
+		Content: lab.Content{Size: cfg.Layout.TotalLength, PieceLength: cfg.Layout.PieceLength, Pieces: cfg.Layout.NumPieces()}}
+	for i := range cfg.Peers {
+		if !cfg.Peers[i].Seed {
+			s.leechersLeft++
+		}
+		s.q.push(event{at: cfg.Peers[i].JoinAt, kind: evJoin, peer: int32(i)})
+	}
+	s.q.push(event{at: 0, kind: evSample})
+	for s.q.len() > 0 {
+		e := s.q.pop()
+		if e.at > cfg.MaxTime {
+			break
+		}
+		s.now = e.at
+		s.stats.events++
+		s.handle(e)
+		if s.leechersLeft == 0 && !s.restarting() {
+			break
+		}
+	}
+	s.sample()
+	for _, p := range s.slots {
+		if p != nil && !p.gone {
+			s.record(p, lab.Left, 0)
+		}
+	}
+	s.run.End = s.now
+	return &s.run, Stats{Events: s.stats.events, Messages: s.stats.messages}, nil
+}
+
+// restarting reports whether some slot reincarnates, so that the world
+// runs until MaxTime rather than ending when everyone has finished once.
+func (s *Sim) restarting() bool {
+	for i := range s.cfg.Peers {
+		if s.cfg.Peers[i].After.Kind == "restart" {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Sim) handle(e event) {
+	switch e.kind {
+	case evJoin:
+		s.join(int(e.peer))
+	case evTick:
+		p := s.slots[e.peer]
+		if p == nil || p.gone {
+			return
+		}
+		p.eng.Tick(s.now)
+		s.apply(p)
+		s.q.push(event{at: s.now + s.cfg.Tick, kind: evTick, peer: e.peer})
+	case evAnnounce:
+		p := s.slots[e.peer]
+		if p == nil || p.gone {
+			return
+		}
+		s.announce(p, tracker.EventNone)
+		s.q.push(event{at: s.now + s.cfg.AnnounceInterval, kind: evAnnounce, peer: e.peer})
+	case evUpDone:
+		s.upDone(e.fl)
+	case evArrive:
+		s.arrive(e.fl)
+	case evDownDone:
+		s.downDone(e.fl)
+	case evUpWake:
+		p := s.slots[e.peer]
+		if p != nil {
+			p.up.waking = false
+			s.serveUp(p)
+		}
+	case evLeave:
+		if p := s.slots[e.peer]; p != nil && !p.gone {
+			s.leave(p)
+			if p.spec.After.Kind == "restart" {
+				s.join(p.slot)
+			}
+		}
+	case evSample:
+		s.sample()
+		s.q.push(event{at: s.now + s.cfg.SampleEvery, kind: evSample})
+	}
+}
+
+// join starts a slot's peer (a new incarnation if it ran before).
+func (s *Sim) join(slot int) {
+	sp := &s.cfg.Peers[slot]
+	inc := 0
+	if old := s.slots[slot]; old != nil {
+		inc = old.incarnation + 1
+	}
+	n := s.cfg.Layout.NumPieces()
+	var have *bitfield.Bitfield
+	if sp.Seed && inc == 0 {
+		have = bitfield.Full(n)
+	}
+	pk, _ := picker.New(sp.Picker)
+	ck, _ := choker.New(sp.Choker)
+	id := len(s.run.Peers)
+	eng, err := engine.New(engine.Config{
+		Layout: s.cfg.Layout, Have: have, Picker: pk, Choker: ck,
+		Rand: rand.New(rand.NewPCG(s.cfg.Seed, uint64(id)+1)),
+		Fast: true, Extensions: true, Gossip: sp.Gossip,
+		UploadCapacity: sp.Up, TrustBlocks: true,
+		SnubTimeout: 2 * time.Minute,
+	})
+	if err != nil {
+		panic(err) // the config was checked in Run
+	}
+	p := &peer{slot: slot, id: id, spec: sp, eng: eng, incarnation: inc,
+		addr:   simAddr(id),
+		byAddr: map[netip.AddrPort]bool{},
+		up:     uplink{rate: sp.Up}, down: downlink{rate: sp.Down}}
+	s.slots[slot] = p
+	s.byAddr[p.addr] = p
+	p.done = eng.Seeding()
+	s.run.Peers = append(s.run.Peers, lab.Peer{ID: id, Group: sp.Group, InitialSeed: sp.Seed && inc == 0,
+		Up: int64(sp.Up), Down: int64(sp.Down), Picker: sp.Picker, Choker: sp.Choker,
+		Gossip: gossipName(sp.Gossip), Incarnation: inc})
+	s.record(p, lab.Joined, 0)
+	if inc > 0 {
+		s.leechersLeft++
+	}
+	s.announce(p, tracker.EventStarted)
+	// Spread ticks and announces over their periods, so peers do not all
+	// act in the same instant.
+	s.q.push(event{at: s.now + time.Duration(s.rng.Int64N(int64(s.cfg.Tick))), kind: evTick, peer: int32(slot)})
+	s.q.push(event{at: s.now + s.cfg.AnnounceInterval, kind: evAnnounce, peer: int32(slot)})
+}
+
+func gossipName(g *engine.GossipConfig) string {
+	if g == nil {
+		return ""
+	}
+	return g.Mode.String()
+}
+
+// simAddr gives peer id an address in 127.0.0.0/8. It is a name, never
+// dialed: nothing leaves the process.
+func simAddr(id int) netip.AddrPort {
+	id++
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, byte(id >> 16), byte(id >> 8), byte(id)}), 6881)
+}
+
+// announce tells the tracker store about p and connects to the peers it
+// returns.
+func (s *Sim) announce(p *peer, ev tracker.Event) {
+	cutoff := s.epoch().Add(s.now - s.cfg.PeerTTL)
+	if _, err := s.store.Expire(context.Background(), cutoff); err != nil {
+		return
+	}
+	res, err := s.store.Announce(context.Background(), store.Announce{
+		InfoHash: s.hash, Addr: p.addr, Seed: p.done, Event: ev, NumWant: s.cfg.NumWant,
+	}, s.epoch().Add(s.now), s.peers[:0])
+	if err != nil || ev == tracker.EventStopped {
+		return
+	}
+	s.peers = res.Peers
+	for _, tp := range res.Peers {
+		if q := s.byAddr[tp.Addr]; q != nil && !q.gone && q != p {
+			s.connect(p, q)
+		}
+	}
+}
+
+// epoch is the virtual clock's zero as a time.Time, for the store.
+func (s *Sim) epoch() time.Time { return time.Unix(1_000_000_000, 0) }
+
+func (s *Sim) connect(a, b *peer) {
+	if a.byAddr[b.addr] || len(a.conns) >= s.cfg.MaxConns || len(b.conns) >= s.cfg.MaxConns {
+		return
+	}
+	a.byAddr[b.addr], b.byAddr[a.addr] = true, true
+	s.nextID++
+	ca := &conn{id: s.nextID, owner: a, open: true}
+	s.nextID++
+	cb := &conn{id: s.nextID, owner: b, open: true}
+	ca.remote, cb.remote = cb, ca
+	a.conns, b.conns = append(a.conns, ca), append(b.conns, cb)
+	res := wire.Reserved{}.WithExtensions(true).WithFast(true)
+	a.eng.AddPeer(ca.id, engine.PeerInfo{Reserved: res}, s.now)
+	b.eng.AddPeer(cb.id, engine.PeerInfo{Reserved: res}, s.now)
+	s.apply(a)
+	s.apply(b)
+}
+
+func (s *Sim) disconnect(c *conn) {
+	if !c.open {
+		return
+	}
+	r := c.remote
+	c.open, r.open = false, false
+	a, b := c.owner, r.owner
+	delete(a.byAddr, b.addr)
+	delete(b.byAddr, a.addr)
+	a.conns = removeConn(a.conns, c)
+	b.conns = removeConn(b.conns, r)
+	a.eng.RemovePeer(c.id, s.now)
+	b.eng.RemovePeer(r.id, s.now)
+	s.apply(a)
+	s.apply(b)
+}
+
+func removeConn(cs []*conn, c *conn) []*conn {
+	for i, x := range cs {
+		if x == c {
+			return append(cs[:i], cs[i+1:]...)
+		}
+	}
+	return cs
+}
+
+func (s *Sim) connByID(p *peer, id engine.ConnID) *conn {
+	for _, c := range p.conns {
+		if c.id == id {
+			return c
+		}
+	}
+	return nil
+}
+
+// apply carries out a peer's engine actions. Carrying one out can call
+// apply on the same peer again (a close, for one, tells both ends), so
+// each call takes the spare buffer for itself and returns it at the end.
+func (s *Sim) apply(p *peer) {
+	for {
+		acts := p.eng.Actions(p.acts[:0])
+		p.acts = nil
+		if len(acts) == 0 {
+			p.acts = acts
+			return
+		}
+		for i := range acts {
+			a := &acts[i]
+			switch a.Kind {
+			case engine.Send:
+				if c := s.connByID(p, a.Conn); c != nil {
+					s.enqueue(c, item{msg: a.Msg, size: a.Msg.WireLength()})
+				}
+			case engine.Upload:
+				if c := s.connByID(p, a.Conn); c != nil {
+					m := wire.Message{Type: wire.Piece, Index: a.Piece, Begin: a.Begin, Block: s.zero[:a.Length]}
+					s.enqueue(c, item{msg: m, size: m.WireLength(), upload: true})
+				}
+			case engine.Verify:
+				// Nobody lies in the simulator: every piece is good.
+				p.eng.PieceVerified(int(a.Piece), true, s.now)
+				s.record(p, lab.Piece, p.eng.Have().Count())
+			case engine.Close:
+				if c := s.connByID(p, a.Conn); c != nil {
+					s.disconnect(c)
+				}
+			case engine.Shape:
+				if c := s.connByID(p, a.Conn); c != nil {
+					c.capRate = a.Rate
+				}
+			case engine.Completed:
+				s.completed(p)
+			}
+		}
+		clear(acts)
+		p.acts = acts[:0]
+	}
+}
+
+func (s *Sim) completed(p *peer) {
+	if p.done {
+		return
+	}
+	p.done = true
+	s.record(p, lab.Completed, 0)
+	s.leechersLeft--
+	s.announce(p, tracker.EventCompleted)
+	switch a := p.spec.After; a.Kind {
+	case "leave", "restart":
+		s.q.push(event{at: s.now, kind: evLeave, peer: int32(p.slot)})
+	case "seed":
+		if a.SeedFor > 0 {
+			s.q.push(event{at: s.now + a.SeedFor, kind: evLeave, peer: int32(p.slot)})
+		}
+	}
+}
+
+func (s *Sim) leave(p *peer) {
+	for len(p.conns) > 0 {
+		s.disconnect(p.conns[0])
+	}
+	s.announce(p, tracker.EventStopped)
+	s.sampleOne(p)
+	s.record(p, lab.Left, 0)
+	p.gone = true
+	delete(s.byAddr, p.addr)
+}
+
+func (s *Sim) record(p *peer, kind lab.EventKind, have int) {
+	s.run.Events = append(s.run.Events, lab.Event{At: s.now, Peer: p.id, Kind: kind, Have: have})
+}
+
+func (s *Sim) sample() {
+	for _, p := range s.slots {
+		if p != nil && !p.gone {
+			s.sampleOne(p)
+		}
+	}
+}
+
+func (s *Sim) sampleOne(p *peer) {
+	st := p.eng.Stats()
+	s.run.Samples = append(s.run.Samples, lab.Sample{At: s.now, Peer: p.id,
+		Downloaded: st.Downloaded, Uploaded: st.Uploaded, Wasted: st.Wasted, Useless: st.Useless})
+}
