@@ -6,7 +6,7 @@ import (
 )
 
 // Names lists the pickers New knows, the default first.
-func Names() []string { return []string{"rarest", "random", "sequential"} }
+func Names() []string { return []string{"rarest", "random", "sequential", "market"} }
 
 // New returns the picker called name, as the command line and scenario
 // files spell it.
@@ -18,6 +18,8 @@ func New(name string) (Picker, error) {
 		return Random{}, nil
 	case "sequential", "in-order":
 		return Sequential{}, nil
+	case "market":
+		return NewMarket(), nil
 	}
 	return nil, fmt.Errorf("unknown picker %q (have: %s)", name, strings.Join(Names(), ", "))
 }
