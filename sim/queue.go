@@ -15,6 +15,7 @@ const (
 	evUpWake                     // a rate-capped connection may send again
 	evLeave                      // a peer leaves (peer)
 	evSample                     // record byte counters
+	evDeliver                    // a control message reaches its receiver (fl)
 )
 
 // event is one scheduled happening. It is a plain struct, not an

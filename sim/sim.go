@@ -223,6 +223,8 @@ func (s *Sim) handle(e event) {
 		s.arrive(e.fl)
 	case evDownDone:
 		s.downDone(e.fl)
+	case evDeliver:
+		s.deliver(e.fl)
 	case evUpWake:
 		p := s.slots[e.peer]
 		if p != nil {
