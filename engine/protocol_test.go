@@ -58,16 +58,12 @@ func find(acts []engine.Action, kind engine.ActionKind, typ wire.Type) *engine.A
 	return nil
 }
 
+// bf11111 is a bitfield for 4 pieces with bit 4, a spare bit, also set.
+func bf11111() wire.Message {
+	return wire.Message{Type: wire.Bitfield, Bitfield: []byte{0xf8}}
+}
+
 func TestHostilePeerIsDropped(t *testing.T) {
-	bf := func(s string) wire.Message {
-		b := bitfield.New(len(s))
-		for i, c := range s {
-			if c == '1' {
-				b.Set(i)
-			}
-		}
-		return wire.Message{Type: wire.Bitfield, Bitfield: b.AppendWire(nil)}
-	}
 	tests := []struct {
 		name   string
 		seed   bool
@@ -76,7 +72,7 @@ func TestHostilePeerIsDropped(t *testing.T) {
 		reason string
 	}{
 		{"have beyond the last piece", false, true, []wire.Message{{Type: wire.Have, Index: 4}}, "have for piece 4"},
-		{"bitfield after have", false, true, []wire.Message{{Type: wire.Have, Index: 1}, bf("1000")}, "bitfield after have"},
+		{"bitfield with a spare bit set", false, true, []wire.Message{bf11111()}, "spare bits"},
 		{"have all without fast", false, false, []wire.Message{{Type: wire.HaveAll}}, "without the fast extension"},
 		{"reject without fast", false, false, []wire.Message{{Type: wire.Reject, Index: 0, Length: 16384}}, "without the fast extension"},
 		{"request outside the torrent", true, true, []wire.Message{{Type: wire.Request, Index: 9, Length: 16384}}, "outside the torrent"},
@@ -241,5 +237,30 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	if _, err := engine.New(engine.Config{Layout: smallLayout, Have: bitfield.New(3), Picker: picker.Random{},
 		Choker: choker.NewTitForTat(), Rand: rand.New(rand.NewPCG(1, 1))}); err == nil {
 		t.Fatal("accepted a Have of the wrong size")
+	}
+}
+
+// TestLateBitfieldMergesAsHaves: aria2 sends have none, then a bitfield;
+// the late bitfield's set bits count as haves.
+func TestLateBitfieldMergesAsHaves(t *testing.T) {
+	e := newEngine(t, false)
+	addPeer(e, true)
+	late := bitfield.New(4)
+	late.Set(1)
+	late.Set(3)
+	acts := recv(e, wire.Message{Type: wire.HaveNone}, wire.Message{Type: wire.Have, Index: 0},
+		wire.Message{Type: wire.Bitfield, Bitfield: late.AppendWire(nil)}, wire.Message{Type: wire.Unchoke})
+	if c := find(acts, engine.Close, 0); c != nil {
+		t.Fatalf("late bitfield dropped the peer: %s", c.Reason)
+	}
+	asked := map[uint32]bool{}
+	for _, a := range acts {
+		if a.Kind == engine.Send && a.Msg.Type == wire.Request {
+			asked[a.Msg.Index] = true
+		}
+	}
+	// Pieces 0 (have), 1 and 3 (late bitfield) are wanted; 2 is not held.
+	if !asked[0] || !asked[1] || !asked[3] || asked[2] {
+		t.Fatalf("requested pieces %v, want 0, 1 and 3", asked)
 	}
 }

@@ -348,16 +348,25 @@ func (t *Torrent) onHave(p *peer, index uint32) {
 	}
 }
 
-// onBitfield takes a peer's bitfield (or have all / have none), which may
-// come only before anything else says what it has.
+// onBitfield takes a peer's bitfield (or have all / have none).
+//
+// BEP 3 puts the bitfield first, but real clients send one later too:
+// aria2 opens with have none and then sends a bitfield whenever that is
+// shorter than the haves it owes. A late bitfield is read as a batch of
+// haves for its newly set bits; cleared bits are ignored, since a peer
+// does not lose pieces. libtorrent accepts late bitfields the same way.
 func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
-	if p.counted {
-		t.drop(p, false, "bitfield after have messages")
-		return
-	}
 	b, err := bitfield.FromWire(wireBits, t.numPieces)
 	if err != nil {
 		t.drop(p, false, "%v", err)
+		return
+	}
+	if p.counted {
+		for i := b.NextSet(0); i >= 0 && !p.closing; i = b.NextSet(i + 1) {
+			if !p.has.Has(i) {
+				t.onHave(p, uint32(i))
+			}
+		}
 		return
 	}
 	p.has = b

@@ -3,6 +3,7 @@ package live
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/netip"
@@ -26,6 +27,9 @@ const (
 	// not on every message.
 	deadlineSlack = 10 * time.Second
 )
+
+// errTorrentClosed ends a reader whose torrent stopped while it waited.
+var errTorrentClosed = errors.New("live: torrent closed")
 
 // conn is one peer connection after the handshake.
 type conn struct {
@@ -133,7 +137,11 @@ func (c *conn) readLoop(lim wire.Limits, limiters []*rate.Limiter) {
 		// outlives this iteration.
 		switch {
 		case m.Type == wire.Piece && !m.KeepAlive:
-			b := c.t.pool.get(len(m.Block))
+			b, ok := c.t.pool.getDownload(len(m.Block), c.t.stop)
+			if !ok {
+				err = errTorrentClosed
+				break
+			}
 			copy(b, m.Block)
 			m.Block = b
 		case m.Type == wire.Bitfield:
@@ -141,7 +149,7 @@ func (c *conn) readLoop(lim wire.Limits, limiters []*rate.Limiter) {
 		case m.Type == wire.Extended || int(m.Type) > int(wire.Extended):
 			m.Payload = append([]byte(nil), m.Payload...)
 		}
-		if !c.t.post(event{kind: evMessage, conn: c, msg: m}) {
+		if err != nil || !c.t.post(event{kind: evMessage, conn: c, msg: m}) {
 			break
 		}
 	}

@@ -109,7 +109,7 @@ func (d *disk) stage(j diskJob) {
 		d.stagedOff = j.off
 	}
 	d.staged = append(d.staged, j.data...)
-	d.t.pool.put(j.data)
+	d.t.pool.putDownload(j.data)
 }
 
 // flush writes the staged run.

@@ -245,7 +245,7 @@ func (t *Torrent) post(ev event) bool {
 		return true
 	case <-t.stop:
 		if ev.kind == evMessage && ev.msg.Type == wire.Piece {
-			t.pool.put(ev.msg.Block)
+			t.pool.putDownload(ev.msg.Block)
 		}
 		return false
 	}
@@ -305,14 +305,14 @@ func (t *Torrent) handle(ev event) {
 	case evMessage:
 		if t.conns[ev.conn.id] == nil {
 			if ev.msg.Type == wire.Piece {
-				t.pool.put(ev.msg.Block)
+				t.pool.putDownload(ev.msg.Block)
 			}
 			return
 		}
 		t.eng.Receive(ev.conn.id, &ev.msg, now)
 		kept := t.execute()
 		if ev.msg.Type == wire.Piece && !kept {
-			t.pool.put(ev.msg.Block) // not written: duplicate or unrequested
+			t.pool.putDownload(ev.msg.Block) // not written: duplicate or unrequested
 		}
 	case evUploaded:
 		if t.conns[ev.conn.id] != nil {

@@ -268,6 +268,8 @@ type transferProgress struct {
 	lastDown int64
 	lastUp   int64
 	lastLine time.Time
+	// loggedDone: the line saying everything is here has been written.
+	loggedDone bool
 }
 
 func newTransferProgress(w io.Writer, total int64) *transferProgress {
@@ -285,8 +287,10 @@ func newTransferProgress(w io.Writer, total int64) *transferProgress {
 	return p
 }
 
-func (p *transferProgress) update(s engine.Stats) {
-	now := time.Now()
+func (p *transferProgress) update(s engine.Stats) { p.updateAt(s, time.Now()) }
+
+// updateAt is update at a given time, so that tests need no clock.
+func (p *transferProgress) updateAt(s engine.Stats, now time.Time) {
 	dt := now.Sub(p.last).Seconds()
 	if dt <= 0 {
 		return
@@ -300,9 +304,16 @@ func (p *transferProgress) update(s engine.Stats) {
 		_ = p.bar.Set64(done)
 		return
 	}
-	if now.Sub(p.lastLine) < 5*time.Second && s.Left != 0 {
+	// A line every 5 s while downloading; the moment it completes; then
+	// every 30 s while seeding, which can go on for days.
+	every := 5 * time.Second
+	if s.Left == 0 && p.loggedDone {
+		every = 30 * time.Second
+	}
+	if now.Sub(p.lastLine) < every && (s.Left != 0 || p.loggedDone) {
 		return
 	}
+	p.loggedDone = p.loggedDone || s.Left == 0
 	p.lastLine = now
 	logf(p.w, "%.1f%% (%s of %s), down %s/s, up %s/s, %d peers",
 		100*float64(done)/float64(max(p.total, 1)), formatBytes(done), formatBytes(p.total),

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/swarmlab/swarmlab/engine"
 )
 
 // freeAddr returns a loopback address with a port nobody listens on.
@@ -154,4 +156,18 @@ func (w *watchWriter) String() string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.buf.String()
+}
+
+// TestProgressLinesWhileSeeding: a seed logs its state once, then rarely;
+// not every second forever.
+func TestProgressLinesWhileSeeding(t *testing.T) {
+	var buf bytes.Buffer
+	p := newTransferProgress(&buf, 100)
+	start := time.Now()
+	for i := range 60 { // a minute of one-second updates
+		p.updateAt(engine.Stats{Left: 0}, start.Add(time.Duration(i+1)*time.Second))
+	}
+	if n := strings.Count(buf.String(), "\n"); n < 1 || n > 3 {
+		t.Fatalf("%d progress lines in a minute of seeding:\n%s", n, buf.String())
+	}
 }

@@ -39,6 +39,10 @@ type batchRW interface {
 // requests go on with the old id until the new one arrives.
 const connIDRenew = 50 * time.Second
 
+// slowStart is how many announces a socket sends at first; each reply
+// then adds one until the socket has its share in flight.
+const slowStart = 8
+
 // maxFillRetries bounds how often a fill resends one peer's lost announce.
 const maxFillRetries = 3
 
@@ -65,6 +69,7 @@ type udpWorker struct {
 	slotBits uint
 	seq      uint32
 	active   int
+	started  int // slots in use so far (see slowStart)
 
 	connID    uint64
 	connAt    time.Time
@@ -255,8 +260,13 @@ func (w *udpWorker) issue(i int, peer int, now time.Time) {
 // announce is answered or timed out.
 func (w *udpWorker) run() error {
 	now := time.Now()
-	for i := range w.slots {
-		w.issue(i, -1, now)
+	// Slow start: a few slots now, one more with every reply, so that the
+	// in-flight count doubles each round trip up to the target. A burst
+	// of every slot at once overflows the receive buffer of a tracker
+	// with a single socket (opentracker loses most of it), and a lost
+	// request idles its slot for the whole timeout.
+	for w.started = 0; w.started < min(slowStart, len(w.slots)); w.started++ {
+		w.issue(w.started, -1, now)
 	}
 	// A sweep for timed-out requests runs at least this often; the read
 	// deadline wakes the loop for it when replies stop.
@@ -326,6 +336,10 @@ func (w *udpWorker) handle(pkt []byte, now time.Time) {
 	s.sent = time.Time{}
 	w.active--
 	w.issue(int(i), -1, now)
+	if w.started < len(w.slots) {
+		w.issue(w.started, -1, now)
+		w.started++
+	}
 }
 
 // sweep counts announces that went unanswered for the timeout and puts

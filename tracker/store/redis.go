@@ -27,24 +27,28 @@ import (
 // 20-byte info hash and M a peer's 18-byte address key (IPv6 or IPv4-mapped
 // address, then the port, big-endian):
 //
-//	P H :1 .. :4  sets of M, one per partition as in the memory store:
-//	              IPv4 seeds, IPv4 leechers, IPv6 leechers, IPv6 seeds
-//	P H :i        hash M -> partition digit + peer id; field "#dl" counts
-//	              completed events
+//	P H :1 .. :4  sets of M + peer id, one per partition as in the memory
+//	              store: IPv4 seeds, IPv4 leechers, IPv6 leechers, IPv6
+//	              seeds; a sample needs no further lookup
+//	P H :i        hash M -> partition digit + peer id, to find a peer by
+//	              address; field "#dl" counts completed events
 //	P swarms      set of the H with at least one peer
 //	P peers       total peers, P seeds total seeds (counters, for the limits)
 //	P exp         sorted set of H+M scored by last announce, Unix µs
 //
 // Peers are sampled with SRANDMEMBER, which draws without repeats inside a
 // set; how many to draw from each set is decided by a hypergeometric draw
-// in the script, so the sample is uniform over the union. Expiry walks exp
+// in the script, so the sample is uniform over the union. Options.Seed
+// seeds that split, but the draws inside a set are Redis's own, so samples
+// are not reproducible as the memory store's are. Expiry walks exp
 // from the oldest entry, so it costs time in proportion to what it removes.
 //
 // The scripts touch keys they derive from others (Expire, Totals), so the
 // store needs a single Redis server or a primary with replicas, not Redis
-// Cluster. Last-seen times are kept in microseconds (a sorted set's score
-// is a float64); two announces within the same microsecond of the cutoff
-// may expire one nanosecond-ordering differently from the memory store.
+// Cluster. Last-seen times are kept in whole microseconds (a sorted set's
+// score is a float64, exact only to 2^53), so a peer last seen less than a
+// microsecond before an expiry cutoff may be kept where the memory store
+// would drop it.
 type Redis struct {
 	c      *redis.Client
 	prefix string
@@ -60,6 +64,10 @@ type Redis struct {
 	// caches state, and a store owns everything it mutates.
 	announce, scrape, expire, totals *redis.Script
 }
+
+// memberSize is the length of a partition set's member: the peer's
+// address key, then its peer id.
+const memberSize = len(peerKey{}) + len(tracker.PeerID{})
 
 // DefaultRedisPrefix prefixes every key the Redis store writes.
 const DefaultRedisPrefix = "swarmlab:tracker:"
@@ -83,7 +91,8 @@ const expireBatch = 1000
 func OpenRedis(ctx context.Context, rawURL string, opts Options) (*Redis, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("redis store: %w", err)
+		// Not wrapped: url.Error quotes the URL, password and all.
+		return nil, errors.New("redis store: malformed URL")
 	}
 	prefix := DefaultRedisPrefix
 	q := u.Query()
@@ -94,7 +103,7 @@ func OpenRedis(ctx context.Context, rawURL string, opts Options) (*Redis, error)
 	}
 	ro, err := redis.ParseURL(u.String())
 	if err != nil {
-		return nil, fmt.Errorf("redis store: %w", err)
+		return nil, fmt.Errorf("redis store: %s: %w", u.Redacted(), err)
 	}
 	c := redis.NewClient(ro)
 	if err := c.Ping(ctx).Err(); err != nil {
@@ -163,7 +172,7 @@ func (r *Redis) Announce(ctx context.Context, a Announce, now time.Time, dst []t
 	if err != nil {
 		return Result{Peers: dst}, fmt.Errorf("redis store: announce: %w", err)
 	}
-	if len(v) < 4 || len(v)%2 != 0 {
+	if len(v) < 4 {
 		return Result{Peers: dst}, fmt.Errorf("redis store: announce: malformed reply of %d items", len(v))
 	}
 	switch code, _ := v[0].(int64); code {
@@ -179,15 +188,20 @@ func (r *Redis) Announce(ctx context.Context, a Announce, now time.Time, dst []t
 	}
 	res := Result{Peers: dst}
 	res.Complete, res.Incomplete, res.Downloaded = asInt(v[1]), asInt(v[2]), asInt(v[3])
-	for i := 4; i+1 < len(v); i += 2 {
-		m, _ := v[i].(string)
-		val, _ := v[i+1].(string)
-		if len(m) != len(peerKey{}) || len(val) != 1+len(tracker.PeerID{}) {
-			return Result{Peers: dst}, fmt.Errorf("redis store: announce: malformed peer %q = %q", m, val)
-		}
-		k := peerKey([]byte(m))
+	if len(v) < 5 {
+		return res, nil
+	}
+	// The sampled peers come as one string of set members: address key
+	// then peer id, memberSize bytes each.
+	ps, _ := v[4].(string)
+	if len(ps)%memberSize != 0 {
+		return Result{Peers: dst}, fmt.Errorf("redis store: announce: %d bytes of peers is not a whole number of entries", len(ps))
+	}
+	for ; len(ps) > 0; ps = ps[memberSize:] {
+		var k peerKey
+		copy(k[:], ps)
 		p := tracker.Peer{Addr: k.addrPort()}
-		copy(p.ID[:], val[1:])
+		copy(p.ID[:], ps[len(peerKey{}):memberSize])
 		res.Peers = append(res.Peers, p)
 	}
 	return res, nil

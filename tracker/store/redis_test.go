@@ -178,20 +178,30 @@ func TestRedisSharedSwarm(t *testing.T) {
 }
 
 // TestRedisExpireBatches expires more peers than one script call removes,
-// across many swarms, and checks that every one goes and the counters end
-// at zero.
+// across many swarms, and checks that every one goes, the counters end at
+// zero and no key is left behind. Every third peer first announced with
+// another peer id and as a leecher, so expiry must find set members that
+// changed.
 func TestRedisExpireBatches(t *testing.T) {
 	u := redisURL(t)
-	s := openRedis(t, withPrefix(u, testPrefix(t, u)), store.Options{})
+	prefix := testPrefix(t, u)
+	s := openRedis(t, withPrefix(u, prefix), store.Options{})
 	ctx := t.Context()
 	now := time.Unix(1_700_000_000, 0)
 	const n = 2500
 	for i := range n {
 		a := peerN(i % 20)
 		a.InfoHash = hashN(byte(i / 20))
-		a.Seed = i%3 == 0
 		a.NumWant = 0
-		if _, err := s.Announce(ctx, a, now.Add(time.Duration(i)*time.Millisecond), nil); err != nil {
+		at := now.Add(time.Duration(i) * time.Millisecond)
+		if i%3 == 0 {
+			if _, err := s.Announce(ctx, a, at, nil); err != nil {
+				t.Fatal(err)
+			}
+			a.Seed = true
+			a.PeerID[19] ^= 0xFF
+		}
+		if _, err := s.Announce(ctx, a, at, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -209,6 +219,18 @@ func TestRedisExpireBatches(t *testing.T) {
 	}
 	if tot, err = s.Totals(ctx); err != nil || tot != (store.Totals{}) {
 		t.Fatalf("after expiry totals %+v, %v; want zero", tot, err)
+	}
+	opts, _ := redis.ParseURL(u)
+	c := redis.NewClient(opts)
+	defer c.Close()
+	keys, err := c.Keys(ctx, prefix+"*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k != prefix+"peers" && k != prefix+"seeds" {
+			t.Errorf("key %q left after every peer expired", k)
+		}
 	}
 }
 

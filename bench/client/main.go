@@ -1,0 +1,614 @@
+// Command client measures how fast our client downloads a large torrent on
+// loopback, next to libtorrent doing the same, and how much memory ours
+// takes while it does.
+//
+// It generates a single file once from a seeded PRNG (cached between runs,
+// 1 GiB by default) and a torrent of it, starts a libtorrent seed (the
+// Python binding, through interop/testdata/ltpeer.py) and a seed of ours,
+// and then downloads the torrent, each time into a fresh directory beside
+// the cache:
+//
+//	ours <- libtorrent   `swarmlab download --peer` from the libtorrent seed
+//	lt <- libtorrent     a libtorrent downloader told the seed with connect_peer
+//	ours <- ours         `swarmlab download --peer` from our seed
+//
+// The three alternate within each round, so drift in machine load hits all
+// alike. Every download is compared byte for byte with the source after it
+// is timed.
+//
+// The time is from starting the downloader's process to the moment it
+// reports the last piece verified: our "complete in" log line, libtorrent's
+// torrent_finished_alert. Both include process start-up and connecting;
+// neither includes flushing to disk (ours fsyncs its files on exit, which
+// the "exit s" column includes; libtorrent leaves that to the kernel).
+// Peak RSS is the downloader process's ru_maxrss; for the libtorrent
+// downloader it includes the Python interpreter.
+//
+// Every client listens on 127.0.0.1 only, with DHT, LSD, UPnP, NAT-PMP and
+// peer exchange off; the torrent's tracker is 127.0.0.1:1, where nothing
+// listens.
+//
+// Usage (from bench/): go run ./client [-size BYTES] [-piece BYTES] [-runs N]
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// seed fixes the content of the generated file.
+const seed = 20240602
+
+// Goals from the issue, printed next to the measurements.
+const (
+	goalTimeRatio = 0.5      // ours ≤ half of libtorrent's time
+	goalRSS       = 64 << 20 // ours' peak RSS, bytes
+)
+
+// runTimeout bounds one download; hitting it is an error, not a result.
+const runTimeout = 10 * time.Minute
+
+type config struct {
+	size, piece int64
+	runs        int
+	cache       string
+	bin, python string
+}
+
+func main() {
+	var c config
+	flag.Int64Var(&c.size, "size", 1<<30, "size of the file to download, bytes")
+	flag.Int64Var(&c.piece, "piece", 256<<10, "piece length, bytes")
+	flag.IntVar(&c.runs, "runs", 3, "downloads per case")
+	flag.StringVar(&c.cache, "cache", filepath.Join(os.TempDir(), "swarmlab-bench-client"), "directory for the generated file, the torrent and the downloads")
+	flag.StringVar(&c.bin, "swarmlab", "", "swarmlab binary (default: build ./cmd/swarmlab of this checkout)")
+	flag.StringVar(&c.python, "python", "", "python3 that can import libtorrent (default: python3 on PATH, then /usr/bin/python3)")
+	flag.Parse()
+	if err := run(c); err != nil {
+		fmt.Fprintln(os.Stderr, "client bench:", err)
+		os.Exit(1)
+	}
+}
+
+// result is one timed download.
+type result struct {
+	complete time.Duration // process start to last piece verified
+	exit     time.Duration // process start to exit (ours only)
+	cpu      time.Duration // user + system
+	maxRSS   int64         // bytes
+}
+
+func run(c config) error {
+	modDir, err := swarmlabModuleDir()
+	if err != nil {
+		return err
+	}
+	ltpeer := filepath.Join(modDir, "interop", "testdata", "ltpeer.py")
+	if c.python, err = findPython(c.python); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.cache, 0o755); err != nil {
+		return err
+	}
+	if c.bin == "" {
+		if c.bin, err = buildSwarmlab(modDir, c.cache); err != nil {
+			return err
+		}
+	}
+	contentDir := filepath.Join(c.cache, "content")
+	data, err := ensureData(contentDir, c.size)
+	if err != nil {
+		return err
+	}
+	torrent := filepath.Join(c.cache, fmt.Sprintf("data-%d-%d-%d.torrent", seed, c.size, c.piece))
+	if _, err := os.Stat(torrent); err != nil {
+		// --no-date: the same content always makes the same torrent.
+		if out, err := exec.Command(c.bin, "create", "--no-date", "--force", "-o", torrent,
+			"-t", "http://127.0.0.1:1/announce", "--piece-size", strconv.FormatInt(c.piece, 10), data).CombinedOutput(); err != nil {
+			return fmt.Errorf("swarmlab create: %v\n%s", err, out)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fmt.Printf("machine: %d CPUs, %s/%s; file %d bytes, %d-byte pieces, %d runs per case\n",
+		runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, c.size, c.piece, c.runs)
+	fmt.Println("starting the libtorrent seed (it hash-checks the file first)...")
+	ltSeed, err := startLtPeer(ctx, c.python, ltpeer, torrent, contentDir, true)
+	if err != nil {
+		return fmt.Errorf("libtorrent seed: %w", err)
+	}
+	defer ltSeed.stop()
+	if _, err := ltSeed.waitEvent("finished", runTimeout); err != nil {
+		return fmt.Errorf("libtorrent seed: %w", err)
+	}
+	ltSeed.drain()
+	fmt.Println("starting our seed (it verifies the file first)...")
+	ourSeed, ourSeedAddr, err := startOurSeed(ctx, c.bin, torrent, contentDir)
+	if err != nil {
+		return err
+	}
+	defer ourSeed.stop()
+
+	cases := []struct {
+		name string
+		run  func(dir string) (result, error)
+	}{
+		{"ours <- libtorrent", func(dir string) (result, error) {
+			return ourDownload(ctx, c.bin, torrent, dir, fmt.Sprintf("127.0.0.1:%d", ltSeed.port))
+		}},
+		{"libtorrent <- libtorrent", func(dir string) (result, error) {
+			return ltDownload(ctx, c.python, ltpeer, torrent, dir, ltSeed.port)
+		}},
+		{"ours <- ours", func(dir string) (result, error) {
+			return ourDownload(ctx, c.bin, torrent, dir, ourSeedAddr)
+		}},
+	}
+	results := make([][]result, len(cases))
+	for r := range c.runs {
+		for i, cs := range cases {
+			dir := filepath.Join(c.cache, "download")
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+			res, err := cs.run(dir)
+			if err != nil {
+				return fmt.Errorf("%s, run %d: %w", cs.name, r+1, err)
+			}
+			if err := sameContent(filepath.Join(dir, filepath.Base(data)), data); err != nil {
+				return fmt.Errorf("%s, run %d: %w", cs.name, r+1, err)
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+			fmt.Printf("  %-26s run %d: %6.2f s  %7.1f MB/s  peak RSS %6.1f MiB\n", cs.name, r+1,
+				res.complete.Seconds(), mbps(c.size, res.complete), mib(res.maxRSS))
+			results[i] = append(results[i], res)
+		}
+	}
+	seedHWM, _ := vmHWM(ourSeed.cmd.Process.Pid)
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\ncase\truns (s)\tmedian s\tMB/s\texit s\tCPU s\tpeak RSS MiB\t")
+	medians := make([]time.Duration, len(cases))
+	var oursPeak int64
+	for i, cs := range cases {
+		rs := results[i]
+		var times []string
+		for _, r := range rs {
+			times = append(times, fmt.Sprintf("%.2f", r.complete.Seconds()))
+		}
+		med := median(rs, func(r result) time.Duration { return r.complete })
+		medians[i] = med
+		exit := "-"
+		if e := median(rs, func(r result) time.Duration { return r.exit }); e > 0 {
+			exit = fmt.Sprintf("%.2f", e.Seconds())
+		}
+		peak := slices.MaxFunc(rs, func(a, b result) int { return int(a.maxRSS - b.maxRSS) }).maxRSS
+		if strings.HasPrefix(cs.name, "ours") {
+			oursPeak = max(oursPeak, peak)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.1f\t%s\t%.2f\t%.1f\t\n", cs.name, strings.Join(times, " "),
+			med.Seconds(), mbps(c.size, med), exit,
+			median(rs, func(r result) time.Duration { return r.cpu }).Seconds(), mib(peak))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	ratio := medians[0].Seconds() / medians[1].Seconds()
+	fmt.Printf("\nours/libtorrent time (median, from the same libtorrent seed): %.2f   goal <= %.2f   %s\n",
+		ratio, goalTimeRatio, verdict(ratio <= goalTimeRatio))
+	fmt.Printf("our downloader's peak RSS: %.1f MiB   goal <= %d MiB   %s\n",
+		mib(oursPeak), goalRSS>>20, verdict(oursPeak <= goalRSS))
+	if seedHWM > 0 {
+		fmt.Printf("our seed's peak RSS over all its uploads: %.1f MiB\n", mib(seedHWM))
+	}
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func median(rs []result, f func(result) time.Duration) time.Duration {
+	var ds []time.Duration
+	for _, r := range rs {
+		ds = append(ds, f(r))
+	}
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+func mbps(size int64, d time.Duration) float64 { return float64(size) / d.Seconds() / 1e6 }
+
+func mib(n int64) float64 { return float64(n) / (1 << 20) }
+
+// process is a running client whose output lines arrive, timestamped, on
+// lines.
+type process struct {
+	cmd   *exec.Cmd
+	start time.Time
+	lines chan line // closed when the output ends
+	done  chan struct{}
+	err   error // Wait's result, once done is closed
+	stdin io.WriteCloser
+	port  int // ltpeer's listening port
+}
+
+type line struct {
+	at   time.Time
+	text string
+}
+
+// start runs cmd with its stdout (or stderr, if fromStderr) read line by
+// line; the other stream is kept for error messages.
+func start(cmd *exec.Cmd, fromStderr bool) (*process, *bytes.Buffer, error) {
+	p := &process{cmd: cmd, lines: make(chan line, 1024), done: make(chan struct{})}
+	var other bytes.Buffer
+	var r io.ReadCloser
+	var err error
+	if fromStderr {
+		cmd.Stdout = &other
+		r, err = cmd.StderrPipe()
+	} else {
+		cmd.Stderr = &other
+		r, err = cmd.StdoutPipe()
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	p.start = time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			p.lines <- line{time.Now(), sc.Text()}
+		}
+		close(p.lines)
+		// Wait only after the pipe is drained, as exec requires.
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, &other, nil
+}
+
+// waitLine returns the first line matching re, or an error when the output
+// ends first or timeout passes.
+func (p *process) waitLine(re *regexp.Regexp, timeout time.Duration) (line, error) {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				<-p.done
+				return line{}, fmt.Errorf("exited (%v) before printing %q", p.err, re)
+			}
+			if re.MatchString(l.text) {
+				return l, nil
+			}
+		case <-deadline:
+			return line{}, fmt.Errorf("no line matching %q within %v", re, timeout)
+		}
+	}
+}
+
+// drain discards the rest of the output, so the process never blocks on
+// a full pipe.
+func (p *process) drain() {
+	go func() {
+		for range p.lines {
+		}
+	}()
+}
+
+func (p *process) wait(timeout time.Duration) error {
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(timeout):
+		return fmt.Errorf("did not exit within %v", timeout)
+	}
+}
+
+// stop ends a process the bench started and waits for it.
+func (p *process) stop() {
+	if p.stdin != nil {
+		p.stdin.Close()
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if p.wait(10*time.Second) != nil {
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
+
+func rusage(p *process) (cpu time.Duration, maxRSS int64) {
+	ps := p.cmd.ProcessState
+	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
+		maxRSS = ru.Maxrss << 10 // kilobytes on Linux
+	}
+	return ps.UserTime() + ps.SystemTime(), maxRSS
+}
+
+var (
+	ourListening = regexp.MustCompile(`listening on (\S+)$`)
+	ourComplete  = regexp.MustCompile(`: complete in `)
+)
+
+func startOurSeed(ctx context.Context, bin, torrent, dataDir string) (*process, string, error) {
+	p, _, err := start(exec.CommandContext(ctx, bin, "seed", "--no-trackers", "--listen", "127.0.0.1:0", torrent, dataDir), true)
+	if err != nil {
+		return nil, "", err
+	}
+	l, err := p.waitLine(ourListening, runTimeout)
+	if err != nil {
+		p.stop()
+		return nil, "", fmt.Errorf("swarmlab seed: %w", err)
+	}
+	p.drain()
+	return p, ourListening.FindStringSubmatch(l.text)[1], nil
+}
+
+func ourDownload(ctx context.Context, bin, torrent, dir, seedAddr string) (result, error) {
+	stats := dir + ".stats.json"
+	defer os.Remove(stats)
+	p, stdout, err := start(exec.CommandContext(ctx, bin, "download", "--no-trackers", "--listen", "127.0.0.1:0",
+		"--peer", seedAddr, "--stats", stats, "-o", dir, torrent), true)
+	if err != nil {
+		return result{}, err
+	}
+	var log bytes.Buffer
+	var done line
+	for l := range p.lines {
+		log.WriteString(l.text + "\n")
+		if done.at.IsZero() && ourComplete.MatchString(l.text) {
+			done = l
+		}
+	}
+	if err := p.wait(runTimeout); err != nil {
+		return result{}, fmt.Errorf("swarmlab download: %v\n%s%s", err, stdout, log.Bytes())
+	}
+	if done.at.IsZero() {
+		return result{}, fmt.Errorf("swarmlab download exited without reporting completion:\n%s", log.Bytes())
+	}
+	var st struct {
+		Complete  bool `json:"complete"`
+		HashFails int  `json:"hash_fails"`
+	}
+	b, err := os.ReadFile(stats)
+	if err != nil {
+		return result{}, err
+	}
+	if err := json.Unmarshal(b, &st); err != nil || !st.Complete {
+		return result{}, fmt.Errorf("stats: complete=%v, err %v: %s", st.Complete, err, b)
+	}
+	cpu, rss := rusage(p)
+	return result{complete: done.at.Sub(p.start), exit: time.Since(p.start), cpu: cpu, maxRSS: rss}, nil
+}
+
+// ltEvent is one line from ltpeer.py.
+type ltEvent struct {
+	Event   string `json:"event"`
+	Port    int    `json:"port"`
+	Message string `json:"message"`
+}
+
+func startLtPeer(ctx context.Context, python, ltpeer, torrent, dir string, seed bool) (*process, error) {
+	args := []string{ltpeer, torrent, dir}
+	if seed {
+		args = append(args, "--seed")
+	}
+	cmd := exec.CommandContext(ctx, python, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	p, _, err := start(cmd, false)
+	if err != nil {
+		return nil, err
+	}
+	p.stdin = stdin
+	// waitEvent records the port.
+	if _, err := p.waitEvent("listening", time.Minute); err != nil {
+		p.stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// waitEvent returns when ltpeer reports the named event; an "error" event
+// is an error.
+func (p *process) waitEvent(name string, timeout time.Duration) (line, error) {
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-p.lines:
+			if !ok {
+				<-p.done
+				return line{}, fmt.Errorf("ltpeer exited (%v) before %q", p.err, name)
+			}
+			var ev ltEvent
+			if err := json.Unmarshal([]byte(l.text), &ev); err != nil {
+				return line{}, fmt.Errorf("ltpeer: bad line %q", l.text)
+			}
+			if ev.Event == "error" {
+				return line{}, fmt.Errorf("ltpeer: %s", ev.Message)
+			}
+			if ev.Event == name {
+				if name == "listening" {
+					p.port = ev.Port
+				}
+				return l, nil
+			}
+		case <-deadline:
+			return line{}, fmt.Errorf("ltpeer: no %q within %v", name, timeout)
+		}
+	}
+}
+
+func ltDownload(ctx context.Context, python, ltpeer, torrent, dir string, seedPort int) (result, error) {
+	p, err := startLtPeer(ctx, python, ltpeer, torrent, dir, false)
+	if err != nil {
+		return result{}, err
+	}
+	cmd, _ := json.Marshal(map[string]any{"cmd": "connect", "ip": "127.0.0.1", "port": seedPort})
+	if _, err := p.stdin.Write(append(cmd, '\n')); err != nil {
+		p.stop()
+		return result{}, err
+	}
+	done, err := p.waitEvent("finished", runTimeout)
+	if err != nil {
+		p.stop()
+		return result{}, err
+	}
+	// EOF on stdin asks ltpeer to quit.
+	p.stdin.Close()
+	p.drain()
+	if err := p.wait(time.Minute); err != nil {
+		return result{}, fmt.Errorf("ltpeer downloader: %w", err)
+	}
+	cpu, rss := rusage(p)
+	return result{complete: done.at.Sub(p.start), cpu: cpu, maxRSS: rss}, nil
+}
+
+// vmHWM is a running process's peak resident set size, from /proc.
+func vmHWM(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM")
+}
+
+// sameContent compares two files chunk by chunk.
+func sameContent(got, want string) error {
+	g, err := os.Open(got)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	w, err := os.Open(want)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	gb, wb := make([]byte, 4<<20), make([]byte, 4<<20)
+	for off := int64(0); ; {
+		n, gerr := io.ReadFull(g, gb)
+		m, werr := io.ReadFull(w, wb)
+		if n != m || !bytes.Equal(gb[:n], wb[:m]) {
+			return fmt.Errorf("%s differs from %s near byte %d", got, want, off)
+		}
+		off += int64(n)
+		if gerr != nil || werr != nil {
+			if (gerr == io.EOF || gerr == io.ErrUnexpectedEOF) && (werr == io.EOF || werr == io.ErrUnexpectedEOF) {
+				return nil
+			}
+			return errors.Join(gerr, werr)
+		}
+	}
+}
+
+func swarmlabModuleDir() (string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/swarmlab/swarmlab").Output()
+	if err != nil {
+		return "", fmt.Errorf("locating the swarmlab module: %w", err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// buildSwarmlab builds ./cmd/swarmlab of the swarmlab module this bench
+// module points at (replace => ../), into dir.
+func buildSwarmlab(modDir, dir string) (string, error) {
+	bin := filepath.Join(dir, "swarmlab")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/swarmlab")
+	cmd.Dir = modDir
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/swarmlab: %v\n%s", err, b)
+	}
+	return bin, nil
+}
+
+// findPython returns a python3 that can import libtorrent. Debian's
+// python3-libtorrent installs only for /usr/bin/python3, which pyenv and
+// virtualenvs often shadow on PATH.
+func findPython(flagValue string) (string, error) {
+	candidates := []string{flagValue}
+	if flagValue == "" {
+		candidates = []string{"python3", "/usr/bin/python3"}
+	}
+	for _, c := range candidates {
+		if exec.Command(c, "-c", "import libtorrent").Run() == nil {
+			return c, nil
+		}
+	}
+	return "", fmt.Errorf("no python3 among %v can import libtorrent (apt-get install python3-libtorrent)", candidates)
+}
+
+// ensureData returns the path of a size-byte file of seeded pseudo-random
+// bytes under dir, writing it if a complete one is not already there. It
+// is written under a temporary name and renamed, so an interrupted run
+// never leaves a short file that looks finished.
+func ensureData(dir string, size int64) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	p := filepath.Join(dir, fmt.Sprintf("data-%d-%d.bin", seed, size))
+	if fi, err := os.Stat(p); err == nil && fi.Size() == size {
+		return p, nil
+	}
+	fmt.Printf("generating %s (%d bytes)...\n", p, size)
+	tmp := p + ".partial"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return "", err
+	}
+	var key [32]byte
+	binary.LittleEndian.PutUint64(key[:], seed)
+	rng := rand.NewChaCha8(key)
+	buf := make([]byte, 4<<20)
+	for left := size; left > 0; {
+		n := min(left, int64(len(buf)))
+		rng.Read(buf[:n])
+		if _, err := f.Write(buf[:n]); err != nil {
+			f.Close()
+			return "", err
+		}
+		left -= n
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return p, os.Rename(tmp, p)
+}
