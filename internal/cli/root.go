@@ -59,7 +59,7 @@ func NewRootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usagef("%s: %v", cmd.Name(), err)
 	})
-	root.AddCommand(newCreateCommand(), newInspectCommand(), newDownloadCommand(), newSeedCommand(), newTrackerCommand(), newBenchCommand(), newVersionCommand())
+	root.AddCommand(newCreateCommand(), newInspectCommand(), newDownloadCommand(), newSeedCommand(), newTrackerCommand(), newBenchCommand(), newLabCommand(), newVersionCommand())
 	return root
 }
 
