@@ -19,13 +19,14 @@ import (
 	"github.com/swarmlab/swarmlab/wire"
 )
 
-// After says what a peer does once it has every piece.
+// After says what a peer does once it has every piece (an initial seed:
+// from when it joins). The zero value seeds until the world ends. With
+// Leave, it seeds for SeedFor and then leaves; with Restart, it then comes
+// back at once as a new, empty leecher (the reincarnation of seed 002's
+// world).
 type After struct {
-	// Kind is "leave", "seed" (for SeedFor, or forever when 0) or
-	// "restart" (leave and come back as a new, empty leecher, the
-	// reincarnation of seed 002's world).
-	Kind    string
-	SeedFor time.Duration
+	SeedFor        time.Duration
+	Leave, Restart bool
 }
 
 // PeerSpec is one peer slot of a simulated world.
@@ -156,7 +157,7 @@ func Run(cfg Config) (*lab.Run, Stats, error) {
 		zero:   make([]byte, 128<<10),
 	}
 	s.hash[0] = 1
-	s.run = lab.Run{Scenario: cfg.Name, Mode: "sim", Seed: cfg.Seed, Verified: true,
+	s.run = lab.Run{Scenario: cfg.Name, Mode: "sim", Seed: cfg.Seed,
 		Content: lab.Content{Size: cfg.Layout.TotalLength, PieceLength: cfg.Layout.PieceLength, Pieces: cfg.Layout.NumPieces()}}
 	for i := range cfg.Peers {
 		if !cfg.Peers[i].Seed {
@@ -184,6 +185,7 @@ func Run(cfg Config) (*lab.Run, Stats, error) {
 		}
 	}
 	s.run.End = s.now
+	s.run.Verified = s.accountsBalance()
 	return &s.run, Stats{Events: s.stats.events, Messages: s.stats.messages}, nil
 }
 
@@ -191,7 +193,7 @@ func Run(cfg Config) (*lab.Run, Stats, error) {
 // runs until MaxTime rather than ending when everyone has finished once.
 func (s *Sim) restarting() bool {
 	for i := range s.cfg.Peers {
-		if s.cfg.Peers[i].After.Kind == "restart" {
+		if s.cfg.Peers[i].After.Restart {
 			return true
 		}
 	}
@@ -234,7 +236,7 @@ func (s *Sim) handle(e event) {
 	case evLeave:
 		if p := s.slots[e.peer]; p != nil && !p.gone {
 			s.leave(p)
-			if p.spec.After.Kind == "restart" {
+			if p.spec.After.Restart {
 				s.join(p.slot)
 			}
 		}
@@ -288,6 +290,16 @@ func (s *Sim) join(slot int) {
 	// act in the same instant.
 	s.q.push(event{at: s.now + time.Duration(s.rng.Int64N(int64(s.cfg.Tick))), kind: evTick, peer: int32(slot)})
 	s.q.push(event{at: s.now + s.cfg.AnnounceInterval, kind: evAnnounce, peer: int32(slot)})
+	if p.done {
+		s.scheduleLeave(p) // an initial seed's seeding time runs from its join
+	}
+}
+
+// scheduleLeave queues a complete peer's departure after its seeding time.
+func (s *Sim) scheduleLeave(p *peer) {
+	if a := p.spec.After; a.Leave || a.Restart {
+		s.q.push(event{at: s.now + a.SeedFor, kind: evLeave, peer: int32(p.slot)})
+	}
 }
 
 func gossipName(g *engine.GossipConfig) string {
@@ -433,14 +445,7 @@ func (s *Sim) completed(p *peer) {
 	s.record(p, lab.Completed, 0)
 	s.leechersLeft--
 	s.announce(p, tracker.EventCompleted)
-	switch a := p.spec.After; a.Kind {
-	case "leave", "restart":
-		s.q.push(event{at: s.now, kind: evLeave, peer: int32(p.slot)})
-	case "seed":
-		if a.SeedFor > 0 {
-			s.q.push(event{at: s.now + a.SeedFor, kind: evLeave, peer: int32(p.slot)})
-		}
-	}
+	s.scheduleLeave(p)
 }
 
 func (s *Sim) leave(p *peer) {
@@ -470,4 +475,24 @@ func (s *Sim) sampleOne(p *peer) {
 	st := p.eng.Stats()
 	s.run.Samples = append(s.run.Samples, lab.Sample{At: s.now, Peer: p.id,
 		Downloaded: st.Downloaded, Uploaded: st.Uploaded, Wasted: st.Wasted, Useless: st.Useless})
+}
+
+// accountsBalance is the simulator's Verified: blocks carry no data, so
+// instead of comparing bytes it checks that every peer that completed
+// without starting as a seed kept exactly the content's size (downloaded
+// minus wasted, at its last sample).
+func (s *Sim) accountsBalance() bool {
+	last := map[int]lab.Sample{}
+	for _, smp := range s.run.Samples {
+		last[smp.Peer] = smp
+	}
+	for _, e := range s.run.Events {
+		if e.Kind != lab.Completed || s.run.Peers[e.Peer].InitialSeed {
+			continue
+		}
+		if smp := last[e.Peer]; smp.Downloaded-smp.Wasted != s.cfg.Layout.TotalLength {
+			return false
+		}
+	}
+	return true
 }

@@ -86,7 +86,7 @@ func TestDeterministic(t *testing.T) {
 
 func TestRestartReincarnates(t *testing.T) {
 	cfg := flashCrowd(3, "rarest", 1<<20, 256<<10, 1<<20)
-	cfg.Peers[1].After = After{Kind: "restart"}
+	cfg.Peers[1].After = After{Restart: true}
 	cfg.MaxTime = 10 * time.Minute
 	run, _, err := Run(cfg)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/swarmlab/swarmlab/lab/report"
 	"github.com/swarmlab/swarmlab/lab/scenario"
 	"github.com/swarmlab/swarmlab/lab/world"
+	"github.com/swarmlab/swarmlab/sim"
 )
 
 func newLabCommand() *cobra.Command {
@@ -30,11 +31,11 @@ func newLabCommand() *cobra.Command {
 }
 
 func newLabRunCommand() *cobra.Command {
-	var out string
+	var out, mode string
 	var seed uint64
 	var repeat int
 	cmd := &cobra.Command{
-		Use:   "run [SCENARIO.yaml|NAME] [--out DIR] [--seed N] [--repeat N]",
+		Use:   "run [SCENARIO.yaml|NAME] [--mode emulated|sim] [--out DIR] [--seed N] [--repeat N]",
 		Short: "Run a scenario (default: the built-in \"default\") and write its results and report",
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 1 {
@@ -54,10 +55,16 @@ func newLabRunCommand() *cobra.Command {
 			if repeat < 1 {
 				return usagef("run: --repeat %d: want at least 1", repeat)
 			}
-			return runLab(cmd, arg, out, seedOverride, repeat)
+			switch scenario.Mode(mode) {
+			case "", scenario.Emulated, scenario.Sim:
+			default:
+				return usagef("run: --mode %q: want emulated or sim", mode)
+			}
+			return runLab(cmd, arg, out, scenario.Mode(mode), seedOverride, repeat)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "out", "o", "", "write results into `DIR` (default ./lab-results/SCENARIO-TIMESTAMP)")
+	cmd.Flags().StringVar(&mode, "mode", "", "run in the emulated world (real peers on loopback) or the simulator, overriding the scenario's mode")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "use seed `N` instead of the scenario's")
 	cmd.Flags().IntVar(&repeat, "repeat", 1, "run each world `N` times, with seeds N, N+1, … from its own (emulated worlds vary from run to run)")
 	return cmd
@@ -121,7 +128,7 @@ func firstSentence(s string) string {
 // runLab runs every world of a scenario in turn, each repeat times with
 // successive seeds, then writes the results and prints the comparison
 // table.
-func runLab(cmd *cobra.Command, arg, out string, seed *uint64, repeat int) error {
+func runLab(cmd *cobra.Command, arg, out string, mode scenario.Mode, seed *uint64, repeat int) error {
 	ctx := cmd.Context()
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	s, err := scenario.Open(arg)
@@ -131,8 +138,8 @@ func runLab(cmd *cobra.Command, arg, out string, seed *uint64, repeat int) error
 		return errors.New(strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	for i := range s.Worlds {
-		if s.Worlds[i].Mode == scenario.Sim {
-			return fmt.Errorf("%s: %w", s.Name, world.ErrSimNotImplemented)
+		if mode != "" {
+			s.Worlds[i].Mode = mode
 		}
 		if seed != nil {
 			s.Worlds[i].Seed = *seed
@@ -165,9 +172,17 @@ func runLab(cmd *cobra.Command, arg, out string, seed *uint64, repeat int) error
 	for i, w := range worlds {
 		fmt.Fprintf(stderr, "world %d/%d %s: %d peers, %s in %d pieces, seed %d, at most %v\n",
 			i+1, len(worlds), w.Name(), w.Peers(), scenario.FormatSize(w.Content.Size), w.Content.Pieces(), w.Seed, w.Limits.MaxDuration)
-		pl := newProgressLine(stderr)
-		run, err := world.Run(ctx, w, world.Options{Progress: pl.update})
-		pl.done()
+		var run *lab.Run
+		var err error
+		if w.Mode == scenario.Sim {
+			// The simulator runs on a virtual clock: no progress line, it
+			// is over in moments (or bounded by the world's size, not time).
+			run, err = sim.RunWorld(w)
+		} else {
+			pl := newProgressLine(stderr)
+			run, err = world.Run(ctx, w, world.Options{Progress: pl.update})
+			pl.done()
+		}
 		if run != nil {
 			runs = append(runs, *run)
 			fmt.Fprintf(stderr, "world %s: %s in %.1fs (wall %.1fs), verified %v\n",

@@ -141,13 +141,11 @@ func TestLabRunErrors(t *testing.T) {
 		t.Error("an output directory was made for a scenario that does not parse")
 	}
 
-	sim := filepath.Join(dir, "sim.yaml")
-	os.WriteFile(sim, []byte(tinyLab+"mode: sim\n"), 0o644)
-	_, stderr, code = run(t, "lab", "run", sim, "--out", filepath.Join(dir, "out"))
-	if code != ExitFailure {
-		t.Errorf("sim: exit %d", code)
+	_, stderr, code = run(t, "lab", "run", "default", "--mode", "fluid")
+	if code != ExitUsage {
+		t.Errorf("--mode fluid: exit %d", code)
 	}
-	checkOneLineError(t, stderr, "not implemented yet")
+	checkOneLineError(t, stderr, "--mode")
 
 	_, stderr, code = run(t, "lab", "run", "default", "--repeat", "0")
 	if code != ExitUsage {
@@ -160,4 +158,24 @@ func TestLabRunErrors(t *testing.T) {
 		t.Errorf("two scenarios: exit %d", code)
 	}
 	checkOneLineError(t, stderr, "at most one")
+}
+
+// TestLabRunSim: a scenario that asks for the simulator (or --mode sim)
+// runs there and writes the same results, marked mode "sim".
+func TestLabRunSim(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sim.yaml")
+	os.WriteFile(path, []byte(tinyLab+"mode: sim\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	stdout, stderr, code := run(t, "lab", "run", path, "--out", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "Comparison") {
+		t.Errorf("no comparison table: %q", stdout)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil || !strings.Contains(string(b), `"mode": "sim"`) && !strings.Contains(string(b), `"mode":"sim"`) {
+		t.Fatalf("results.json does not record a simulated run (err %v)", err)
+	}
 }

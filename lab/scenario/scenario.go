@@ -20,7 +20,7 @@ type Mode string
 // Modes.
 const (
 	Emulated Mode = "emulated" // real peers on loopback (lab/world)
-	Sim      Mode = "sim"      // the discrete-event simulator (not yet)
+	Sim      Mode = "sim"      // the discrete-event simulator (package sim)
 )
 
 // Role is how a peer starts.

@@ -56,8 +56,10 @@ const (
 	announceTimeout = 10 * time.Second
 )
 
-// ErrSimNotImplemented is returned for a world whose mode is "sim".
-var ErrSimNotImplemented = errors.New("mode sim: the simulator is not implemented yet (use mode: emulated)")
+// ErrSimNotImplemented is returned for a world whose mode is "sim": the
+// emulated world does not run those; package sim does (sim.RunWorld, which
+// `swarmlab lab run` calls for them).
+var ErrSimNotImplemented = errors.New("mode sim: the emulated world does not run simulated worlds (use sim.RunWorld)")
 
 // world is one running world. Its fields below mu are shared by the
 // peers' goroutines, the scheduler and the sampler.
