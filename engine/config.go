@@ -90,6 +90,11 @@ type Config struct {
 	// Gossip, when set, replaces piece picking and choking with gossip
 	// dissemination between peers that offer it (see GossipConfig).
 	Gossip *GossipConfig
+	// SuperSeed makes a seed hide its pieces and reveal them to each peer
+	// a few at a time, least-revealed first (BEP 16), so that in a
+	// seed-bottlenecked swarm the seed sends each piece about once. It
+	// slows a peer that downloads from us alone, so it is off by default.
+	SuperSeed bool
 	// TrustBlocks skips the per-block digests that identify senders of bad
 	// data (smart ban). Only a driver whose peers cannot lie, such as the
 	// simulator, where no block carries data, should set it: hashing every

@@ -59,6 +59,10 @@ type peer struct {
 	// not gossip), the blocks of pushed or pulled pieces we owe it, whether
 	// a pull of ours to it is open, and how many blocks of redundant
 	// pushes we will take from it and throw away.
+	// revealed lists pieces a super-seed has shown this peer that it has
+	// not yet announced having.
+	revealed []uint32
+
 	gossipID  uint8
 	gossipOut []request
 	pulling   bool

@@ -264,3 +264,50 @@ func TestLateBitfieldMergesAsHaves(t *testing.T) {
 		t.Fatalf("requested pieces %v, want 0, 1 and 3", asked)
 	}
 }
+
+// TestSuperSeedRevealsOneAtATime: a super-seed opens with have none, shows
+// one piece, and shows the next only when the peer announces the first.
+func TestSuperSeedRevealsOneAtATime(t *testing.T) {
+	e, err := engine.New(engine.Config{
+		Layout: smallLayout, Have: bitfield.Full(4), Picker: picker.Rarest{}, Choker: choker.NewTitForTat(),
+		Rand: rand.New(rand.NewPCG(1, 1)), Fast: true, SuperSeed: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.AddPeer(conn, engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true)}, 0)
+	acts := e.Actions(nil)
+	if len(acts) < 2 || acts[0].Msg.Type != wire.HaveNone {
+		t.Fatalf("opening %v, want have none first", acts)
+	}
+	var shown []uint32
+	for _, a := range acts {
+		if a.Kind == engine.Send && a.Msg.Type == wire.Have {
+			shown = append(shown, a.Msg.Index)
+		}
+	}
+	if len(shown) != 1 {
+		t.Fatalf("revealed %v at connect, want one piece", shown)
+	}
+	haves := func(acts []engine.Action) (out []uint32) {
+		for _, a := range acts {
+			if a.Kind == engine.Send && a.Msg.Type == wire.Have {
+				out = append(out, a.Msg.Index)
+			}
+		}
+		return out
+	}
+	if more := haves(recv(e, wire.Message{Type: wire.HaveNone})); len(more) != 0 {
+		t.Fatalf("revealed %v more on the peer's have none; the first is still unfinished", more)
+	}
+	acts = recv(e, wire.Message{Type: wire.Have, Index: shown[0]})
+	var next []uint32
+	for _, a := range acts {
+		if a.Kind == engine.Send && a.Msg.Type == wire.Have {
+			next = append(next, a.Msg.Index)
+		}
+	}
+	if len(next) != 1 || next[0] == shown[0] {
+		t.Fatalf("after the peer got piece %d, revealed %v; want one other piece", shown[0], next)
+	}
+}

@@ -62,6 +62,7 @@ type nodeSpec struct {
 	picker  picker.Picker
 	fast    bool
 	gossip  *engine.GossipConfig
+	super   bool
 }
 
 func newSwarm(t *testing.T, seed uint64, pieceLength, total int64, specs []nodeSpec) *swarm {
@@ -89,7 +90,7 @@ func newSwarm(t *testing.T, seed uint64, pieceLength, total int64, specs []nodeS
 		eng, err := engine.New(engine.Config{
 			Layout: s.layout, Have: have, Picker: pk, Choker: choker.NewTitForTat(),
 			Rand: rand.New(rand.NewPCG(seed, uint64(i))), Fast: sp.fast, Extensions: true,
-			Gossip: sp.gossip,
+			Gossip: sp.gossip, SuperSeed: sp.super,
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -414,5 +415,24 @@ func TestGossipIsInvisibleToPlainPeers(t *testing.T) {
 	}
 	if st := s.nodes[1].eng.Stats(); st.Pushes != 0 || st.Pulls != 0 {
 		t.Fatalf("gossiper gossiped with a plain peer: %+v", st)
+	}
+}
+
+// TestSwarmSuperSeed: a super-seed (BEP 16) still gets everyone to the
+// end with correct data, and sends less than twice the content even
+// though every leecher asks it for pieces.
+func TestSwarmSuperSeed(t *testing.T) {
+	for _, fast := range []bool{true, false} {
+		specs := []nodeSpec{{name: "seed", seed: true, fast: fast, super: true}}
+		for i := range 8 {
+			specs = append(specs, nodeSpec{name: fmt.Sprintf("l%d", i), fast: fast})
+		}
+		s := newSwarm(t, 31, 16<<10, 40*16<<10, specs)
+		s.connectAll()
+		s.run(20000)
+		s.checkData()
+		if up := s.nodes[0].eng.Stats().Uploaded; up >= 2*s.layout.TotalLength {
+			t.Errorf("fast=%v: super-seed uploaded %d, content %d", fast, up, s.layout.TotalLength)
+		}
 	}
 }

@@ -41,6 +41,10 @@ type Torrent struct {
 	chokeView     choker.View
 
 	stats Stats
+	// revealCount counts, per piece, the peers a super-seed has shown it
+	// to; sentBlocks the blocks of it we have handed out for upload.
+	revealCount []int
+	sentBlocks  []int32
 	// digestSeed keys the block digests used to find senders of bad data;
 	// a random key means a liar cannot craft data that collides.
 	digestSeed maphash.Seed
@@ -92,14 +96,16 @@ func New(cfg Config) (*Torrent, error) {
 		return nil, fmt.Errorf("%w: Have holds %d pieces, layout has %d", ErrConfig, cfg.Have.Len(), n)
 	}
 	t := &Torrent{
-		cfg:        cfg,
-		numPieces:  n,
-		have:       bitfield.New(n),
-		started:    bitfield.New(n),
-		avail:      picker.NewAvailability(n),
-		partials:   make([]*partial, n),
-		byConn:     map[ConnID]*peer{},
-		digestSeed: maphash.MakeSeed(),
+		cfg:         cfg,
+		numPieces:   n,
+		have:        bitfield.New(n),
+		started:     bitfield.New(n),
+		avail:       picker.NewAvailability(n),
+		partials:    make([]*partial, n),
+		revealCount: make([]int, n),
+		sentBlocks:  make([]int32, n),
+		byConn:      map[ConnID]*peer{},
+		digestSeed:  maphash.MakeSeed(),
 	}
 	if cfg.Have != nil {
 		t.have = cfg.Have.Clone()
@@ -184,8 +190,13 @@ func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
 	t.peers = append(t.peers, p)
 	t.byConn[c] = p
 
-	// BEP 3 and BEP 6: what we have comes first.
+	// BEP 3 and BEP 6: what we have comes first. A super-seed says it has
+	// nothing, then reveals pieces one by one.
 	switch {
+	case t.superSeeding():
+		if p.fast {
+			t.send(p, wire.Message{Type: wire.HaveNone})
+		}
 	case p.fast && t.have.All():
 		t.send(p, wire.Message{Type: wire.HaveAll})
 	case p.fast && t.have.None():
@@ -207,6 +218,9 @@ func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
 		if err == nil {
 			t.send(p, m)
 		}
+	}
+	if t.superSeeding() {
+		t.reveal(p)
 	}
 	t.rechokeSoon = true
 }
@@ -333,6 +347,9 @@ func (t *Torrent) onHave(p *peer, index uint32) {
 	if !p.has.Set(i) {
 		return
 	}
+	if t.superSeeding() {
+		defer t.superSeedHave(p, index)
+	}
 	t.avail.Inc(i)
 	if p.has.All() {
 		t.avail.PromoteToSeed()
@@ -377,6 +394,18 @@ func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
 	if p.seed && t.have.All() {
 		t.drop(p, false, "both seeds")
 		return
+	}
+	if t.superSeeding() {
+		// Reveals made before its bitfield came may name pieces it has;
+		// those are done with.
+		kept := p.revealed[:0]
+		for _, r := range p.revealed {
+			if !b.Has(int(r)) {
+				kept = append(kept, r)
+			}
+		}
+		p.revealed = kept
+		t.reveal(p)
 	}
 	t.updateInterest(p)
 	t.fill(p)

@@ -69,6 +69,7 @@ pump:
 			break pump
 		}
 		p.inflight++
+		t.sentBlocks[r.piece]++
 		t.emit(Action{Kind: Upload, Conn: p.id, Piece: r.piece, Begin: r.begin, Length: r.length})
 	}
 	if len(p.queued) == 0 {

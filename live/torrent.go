@@ -48,6 +48,8 @@ type TorrentConfig struct {
 	UploadCapacity int64
 	// Gossip switches to gossip dissemination (engine.GossipConfig).
 	Gossip *engine.GossipConfig
+	// SuperSeed: as a seed, reveal pieces a few at a time (BEP 16).
+	SuperSeed bool
 	// OnPiece, if set, is called on the torrent's loop goroutine each time
 	// a piece is verified, with the number of pieces now held. It must
 	// return quickly; the lab records progress curves with it.
@@ -157,6 +159,7 @@ func newTorrent(c *Client, cfg TorrentConfig) (*Torrent, error) {
 		ClientName: c.cfg.ClientName, ListenPort: c.ListenPort(), Fast: true, Extensions: true,
 		UploadCapacity: float64(uploadCapacity(cfg, c.cfg)),
 		Gossip:         cfg.Gossip,
+		SuperSeed:      cfg.SuperSeed,
 	})
 	if err != nil {
 		return nil, err

@@ -39,7 +39,8 @@ func FromWorld(w scenario.World) (Config, error) {
 			Up:     float64(g.UpOf(j.Index)),
 			Down:   float64(g.DownOf(j.Index)),
 			Picker: g.Picker, Choker: g.Choker,
-			JoinAt: j.At,
+			SuperSeed: g.SuperSeed,
+			JoinAt:    j.At,
 		}
 		if g.Gossip != nil {
 			mode, err := gossipMode(g.Gossip.Mode)

@@ -37,8 +37,10 @@ type PeerSpec struct {
 	Up, Down       float64
 	Picker, Choker string
 	Gossip         *engine.GossipConfig
-	JoinAt         time.Duration
-	After          After
+	// SuperSeed: as a seed, reveal pieces a few at a time (BEP 16).
+	SuperSeed bool
+	JoinAt    time.Duration
+	After     After
 }
 
 // Config is a simulated world.
@@ -265,7 +267,7 @@ func (s *Sim) join(slot int) {
 		Layout: s.cfg.Layout, Have: have, Picker: pk, Choker: ck,
 		Rand: rand.New(rand.NewPCG(s.cfg.Seed, uint64(id)+1)),
 		Fast: true, Extensions: true, Gossip: sp.Gossip,
-		UploadCapacity: sp.Up, TrustBlocks: true,
+		UploadCapacity: sp.Up, TrustBlocks: true, SuperSeed: sp.SuperSeed,
 		SnubTimeout: 2 * time.Minute,
 	})
 	if err != nil {

@@ -32,6 +32,7 @@ type transferFlags struct {
 	picker, choker string
 	stats          string
 	noTrackers     bool
+	superSeed      bool
 }
 
 func (f *transferFlags) register(cmd *cobra.Command) {
@@ -44,6 +45,7 @@ func (f *transferFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.choker, "choker", "tft", "choker: "+joinNames(choker.Names()))
 	fl.StringVar(&f.stats, "stats", "", "write a JSON summary to `FILE` at exit")
 	fl.BoolVar(&f.noTrackers, "no-trackers", false, "do not announce to the torrent's trackers")
+	fl.BoolVar(&f.superSeed, "super-seed", false, "as a seed, reveal pieces one at a time (BEP 16): for an initial seed with a slow uplink and many peers")
 }
 
 func joinNames(ns []string) string {
@@ -150,7 +152,7 @@ func runTransfer(cmd *cobra.Command, torrentPath, dir string, exitWhenDone bool,
 	}
 	defer c.Close()
 	t, err := c.AddTorrent(live.TorrentConfig{Meta: mi, Storage: st, Have: have, Picker: pk, Choker: ck,
-		Seed: rand.Uint64()})
+		Seed: rand.Uint64(), SuperSeed: f.superSeed})
 	if err != nil {
 		return err
 	}

@@ -131,6 +131,19 @@ func (d *decoder) str(n *yaml.Node, path string, dst *string) {
 	}
 }
 
+func (d *decoder) boolean(n *yaml.Node, path string, dst *bool) {
+	s, ok := d.scalar(n, path, "true or false")
+	if !ok {
+		return
+	}
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		d.errorf(n, path, "want true or false, got %q", s)
+		return
+	}
+	*dst = v
+}
+
 func (d *decoder) integer(n *yaml.Node, path string, dst *int) {
 	s, ok := d.scalar(n, path, "a whole number")
 	if !ok {

@@ -30,6 +30,7 @@
 //	    picker: rarest            # any name picker.New knows
 //	    choker: tft               # any name choker.New knows
 //	    gossip: {mode: push, fanout: 3, interval: 1s}   # or "gossip: pull"
+//	    super_seed: true     # seeds reveal pieces a few at a time (BEP 16)
 //	    arrival: {kind: flash, at: 0s}                  # all at once at `at`, or
 //	    # arrival: {kind: poisson, rate: 2/s, at: 5s}   # a seeded Poisson process
 //	    after_completion: {seed: forever, then: leave}  # seed: duration | forever;

@@ -165,9 +165,12 @@ type Group struct {
 	// spell them.
 	Picker, Choker string
 	// Gossip, if set, replaces picking and choking with gossip rounds.
-	Gossip  *Gossip
-	Arrival Arrival
-	After   After
+	Gossip *Gossip
+	// SuperSeed makes the group's seeds reveal pieces a few at a time
+	// (BEP 16), so that a bottleneck seed sends each piece about once.
+	SuperSeed bool
+	Arrival   Arrival
+	After     After
 }
 
 // UpOf and DownOf are peer i's capacities.
@@ -484,6 +487,7 @@ func (d *decoder) group(g *Group, n *yaml.Node, path string, maxDuration time.Du
 			}
 		}},
 		field{"gossip", func(n *yaml.Node, p string) { g.Gossip = d.gossip(n, p) }},
+		field{"super_seed", func(n *yaml.Node, p string) { d.boolean(n, p, &g.SuperSeed) }},
 		field{"arrival", func(n *yaml.Node, p string) { arrivalNode = n; d.arrival(&g.Arrival, n, p) }},
 		field{"after_completion", func(n *yaml.Node, p string) { afterNode = n; d.after(&g.After, n, p) }},
 	)

@@ -174,7 +174,7 @@ func (wd *world) startPeer(gi, idx, inc, id int) (*peer, error) {
 	tor, err := cl.AddTorrent(live.TorrentConfig{
 		Meta: wd.meta, Storage: store, Have: have,
 		Picker: pk, Choker: ck, Seed: rng.Uint64() | 1,
-		MaxConns: wd.maxConns, Gossip: gossip,
+		MaxConns: wd.maxConns, Gossip: gossip, SuperSeed: g.SuperSeed,
 		OnPiece: func(_, have int) { wd.rec.piece(id, have, have == n) },
 	})
 	if err != nil {
