@@ -119,3 +119,41 @@ func BenchmarkHTTPLoopback(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkUDPHandle100 is BenchmarkUDPHandle with 100 peers per swarm,
+// so that every reply carries the 50 peers asked for: the regime in which
+// the load generator found us slower than opentracker.
+func BenchmarkUDPHandle100(b *testing.B) {
+	s, err := New(Config{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var resp tracker.AnnounceResponse
+	for i := range 100000 {
+		a := announceReq(ih(i%1000), i, int64(i%3))
+		a.Port = 6881
+		// One address per peer, in 127.0.0.0/8: names, never dialed.
+		remote := netip.AddrFrom4([4]byte{127, byte(i >> 16), byte(i >> 8), byte(i)})
+		if err := s.Announce(context.Background(), Origin{Remote: remote}, &a, t0, &resp); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w := s.newUDPWorker()
+	from := netip.MustParseAddrPort("127.0.0.1:5000")
+	id := binary.BigEndian.Uint64(w.handle(tracker.AppendUDPConnectRequest(nil, 1), from, t0)[8:])
+	pkts := make([][]byte, 1000)
+	for i := range pkts {
+		a := announceReq(ih(i), 200000+i, 100)
+		a.NumWant = 50
+		pkts[i] = tracker.AppendUDPAnnounceRequest(nil, id, uint32(i), &a, nil)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if out := w.handle(pkts[i%len(pkts)], from, t0); len(out) < tracker.UDPAnnounceHeaderSize+50*6 {
+			b.Fatalf("reply of %d bytes", len(out))
+		}
+		i++
+	}
+}
