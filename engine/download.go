@@ -386,7 +386,9 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 
 // onOurPiece announces a newly verified piece and updates interest.
 func (t *Torrent) onOurPiece(piece int) {
-	t.have.Set(piece)
+	if t.have.Set(piece) {
+		t.left -= t.cfg.Layout.PieceSize(piece)
+	}
 	for _, p := range t.peers {
 		if p.closing {
 			continue
