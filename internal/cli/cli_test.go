@@ -350,26 +350,6 @@ func TestBadInputs(t *testing.T) {
 	}
 }
 
-func TestParseSize(t *testing.T) {
-	cases := []struct {
-		in   string
-		want int64
-	}{
-		{"16384", 16384}, {"256K", 256 << 10}, {"256k", 256 << 10}, {"256KiB", 256 << 10}, {"256kb", 256 << 10},
-		{"1M", 1 << 20}, {"4MiB", 4 << 20}, {" 2 m ", 2 << 20}, {"1G", 1 << 30}, {"7b", 7},
-	}
-	for _, c := range cases {
-		if got, err := parseSize(c.in); err != nil || got != c.want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", c.in, got, err, c.want)
-		}
-	}
-	for _, bad := range []string{"", "K", "-1K", "1.5M", "1 T", "12Kx", "0x10"} {
-		if got, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) = %d, want an error", bad, got)
-		}
-	}
-}
-
 func TestFormatBytes(t *testing.T) {
 	cases := map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1 KiB", 1536: "1.5 KiB", 40005: "39.1 KiB",
 		16 << 20: "16 MiB", 3 << 30: "3 GiB", 5 << 40: "5 TiB"}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/swarmlab/swarmlab/lab/scenario"
 	"github.com/swarmlab/swarmlab/metainfo"
 )
 
@@ -113,7 +114,7 @@ func runCreate(cmd *cobra.Command, root string, f *createFlags) error {
 // parsePieceSize reads --piece-size. Only powers of two are accepted: other
 // sizes are legal in v1 but some clients mishandle them and v2 forbids them.
 func parsePieceSize(s string) (int64, error) {
-	n, err := parseSize(s)
+	n, err := scenario.ParseSize(s)
 	if err != nil {
 		return 0, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/choker"
 	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/lab/scenario"
 	"github.com/swarmlab/swarmlab/live"
 	"github.com/swarmlab/swarmlab/metainfo"
 	"github.com/swarmlab/swarmlab/picker"
@@ -39,7 +40,7 @@ func (f *transferFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:0", "address to accept peers on (use :6881 to accept peers from the network)")
 	fl.StringArrayVar(&f.peers, "peer", nil, "connect to this peer `HOST:PORT` (repeatable), besides the torrent's trackers")
-	fl.StringVar(&f.maxUp, "max-up", "", "upload limit in bytes/s (suffixes K, M, KiB, MiB)")
+	fl.StringVar(&f.maxUp, "max-up", "", "upload limit in bytes/s, e.g. 512KiB or 1MiB/s")
 	fl.StringVar(&f.maxDown, "max-down", "", "download limit in bytes/s")
 	fl.StringVar(&f.picker, "picker", "rarest", "piece picker: "+joinNames(picker.Names()))
 	fl.StringVar(&f.choker, "choker", "tft", "choker: "+joinNames(choker.Names()))
@@ -249,9 +250,10 @@ func parseRate(flag, s string) (int64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	n, err := parseSize(s)
-	if err != nil || n < 0 {
-		return 0, usagef("%s: %q is not a rate in bytes/s", flag, s)
+	// The lab's rate syntax: "512KiB", "1MiB/s", "unlimited".
+	n, err := scenario.ParseRate(s)
+	if err != nil {
+		return 0, usagef("%s: %v", flag, err)
 	}
 	return n, nil
 }
