@@ -124,3 +124,34 @@ func TestGossipInSim(t *testing.T) {
 		}
 	}
 }
+
+// TestGossipRoundsFollowTheirInterval: gossip rounds run from the engine's
+// tick, so a gossip interval shorter than the world's tick must still be
+// honoured. Four times as many rounds must make push-pull finish much
+// sooner in virtual time (it once ran a round per 1 s tick whatever the
+// interval, three to four times slower than the emulated world).
+func TestGossipRoundsFollowTheirInterval(t *testing.T) {
+	last := func(interval time.Duration) time.Duration {
+		g := &engine.GossipConfig{Mode: engine.PushPull, Fanout: 3, Interval: interval}
+		peers := []PeerSpec{{Group: "seed", Seed: true, Up: 1 << 20, Gossip: g}}
+		for range 15 {
+			peers = append(peers, PeerSpec{Group: "g", Up: 1 << 20, Down: 1 << 20, Gossip: g})
+		}
+		run, _, err := Run(Config{Name: "rounds", Seed: 5, Layout: engine.Layout{PieceLength: 16 << 10, TotalLength: 32 * 16 << 10},
+			Peers: peers, NumWant: 100, Tick: time.Second, MaxTime: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var end time.Duration
+		for _, e := range run.Events {
+			if e.Kind == lab.Completed {
+				end = e.At
+			}
+		}
+		return end
+	}
+	slow, fast := last(time.Second), last(250*time.Millisecond)
+	if fast == 0 || slow == 0 || fast*2 > slow {
+		t.Fatalf("last completion with 1 s rounds %v, with 250 ms rounds %v: want at least twice as fast", slow, fast)
+	}
+}
