@@ -35,13 +35,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,6 +51,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/swarmlab/swarmlab/bench/internal/benchkit"
 )
 
 // seed fixes the content of the generated file.
@@ -98,7 +98,7 @@ type result struct {
 }
 
 func run(c config) error {
-	modDir, err := swarmlabModuleDir()
+	modDir, err := benchkit.ModuleDir()
 	if err != nil {
 		return err
 	}
@@ -110,12 +110,12 @@ func run(c config) error {
 		return err
 	}
 	if c.bin == "" {
-		if c.bin, err = buildSwarmlab(modDir, c.cache); err != nil {
+		if c.bin, err = benchkit.BuildSwarmlab(c.cache); err != nil {
 			return err
 		}
 	}
 	contentDir := filepath.Join(c.cache, "content")
-	data, err := ensureData(contentDir, c.size)
+	data, err := benchkit.EnsureData(contentDir, seed, c.size)
 	if err != nil {
 		return err
 	}
@@ -540,26 +540,6 @@ func sameContent(got, want string) error {
 	}
 }
 
-func swarmlabModuleDir() (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/swarmlab/swarmlab").Output()
-	if err != nil {
-		return "", fmt.Errorf("locating the swarmlab module: %w", err)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
-
-// buildSwarmlab builds ./cmd/swarmlab of the swarmlab module this bench
-// module points at (replace => ../), into dir.
-func buildSwarmlab(modDir, dir string) (string, error) {
-	bin := filepath.Join(dir, "swarmlab")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/swarmlab")
-	cmd.Dir = modDir
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/swarmlab: %v\n%s", err, b)
-	}
-	return bin, nil
-}
-
 // findPython returns a python3 that can import libtorrent. Debian's
 // python3-libtorrent installs only for /usr/bin/python3, which pyenv and
 // virtualenvs often shadow on PATH.
@@ -574,41 +554,4 @@ func findPython(flagValue string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("no python3 among %v can import libtorrent (apt-get install python3-libtorrent)", candidates)
-}
-
-// ensureData returns the path of a size-byte file of seeded pseudo-random
-// bytes under dir, writing it if a complete one is not already there. It
-// is written under a temporary name and renamed, so an interrupted run
-// never leaves a short file that looks finished.
-func ensureData(dir string, size int64) (string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	p := filepath.Join(dir, fmt.Sprintf("data-%d-%d.bin", seed, size))
-	if fi, err := os.Stat(p); err == nil && fi.Size() == size {
-		return p, nil
-	}
-	fmt.Printf("generating %s (%d bytes)...\n", p, size)
-	tmp := p + ".partial"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return "", err
-	}
-	var key [32]byte
-	binary.LittleEndian.PutUint64(key[:], seed)
-	rng := rand.NewChaCha8(key)
-	buf := make([]byte, 4<<20)
-	for left := size; left > 0; {
-		n := min(left, int64(len(buf)))
-		rng.Read(buf[:n])
-		if _, err := f.Write(buf[:n]); err != nil {
-			f.Close()
-			return "", err
-		}
-		left -= n
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return p, os.Rename(tmp, p)
 }

@@ -16,7 +16,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha1"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +33,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/swarmlab/swarmlab/bench/internal/benchkit"
 	"github.com/swarmlab/swarmlab/bencode"
 )
 
@@ -71,7 +71,7 @@ func run(size int64, pieceList string, runs int, cache string, threads int, bin 
 		return err
 	}
 	if bin == "" {
-		if bin, err = buildSwarmlab(cache); err != nil {
+		if bin, err = benchkit.BuildSwarmlab(cache); err != nil {
 			return err
 		}
 	}
@@ -81,7 +81,7 @@ func run(size int64, pieceList string, runs int, cache string, threads int, bin 
 	fmt.Printf("SHA-1 ceiling (Go crypto/sha1, 256 KiB in cache): %.0f MB/s on one core, %.0f MB/s on %d cores\n",
 		one, all, runtime.GOMAXPROCS(0))
 
-	data, err := ensureData(cache, size)
+	data, err := benchkit.EnsureData(cache, seed, size)
 	if err != nil {
 		return err
 	}
@@ -131,22 +131,6 @@ func run(size int64, pieceList string, runs int, cache string, threads int, bin 
 	return tw.Flush()
 }
 
-// buildSwarmlab builds ./cmd/swarmlab from the swarmlab module this bench
-// module points at (replace => ../), into dir.
-func buildSwarmlab(dir string) (string, error) {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/swarmlab/swarmlab").Output()
-	if err != nil {
-		return "", fmt.Errorf("locating the swarmlab module: %w", err)
-	}
-	bin := filepath.Join(dir, "swarmlab")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/swarmlab")
-	cmd.Dir = strings.TrimSpace(string(out))
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/swarmlab: %v\n%s", err, b)
-	}
-	return bin, nil
-}
-
 // sha1Ceiling returns crypto/sha1 MB/s on one goroutine and on GOMAXPROCS
 // goroutines. Each is the best of three short trials: the ceiling is what
 // the CPU can do, and on a shared machine the best trial is the one least
@@ -185,40 +169,6 @@ func sha1Ceiling() (one, all float64) {
 		all = max(all, trial(runtime.GOMAXPROCS(0)))
 	}
 	return one, all
-}
-
-// ensureData returns the path of a size-byte file of seeded pseudo-random
-// bytes under dir, writing it if a complete one is not already there. The
-// file is written under a temporary name and renamed, so an interrupted run
-// never leaves a short file that looks finished.
-func ensureData(dir string, size int64) (string, error) {
-	p := filepath.Join(dir, fmt.Sprintf("data-%d-%d.bin", seed, size))
-	if fi, err := os.Stat(p); err == nil && fi.Size() == size {
-		return p, nil
-	}
-	fmt.Printf("generating %s (%d bytes)...\n", p, size)
-	tmp := p + ".partial"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return "", err
-	}
-	var key [32]byte
-	binary.LittleEndian.PutUint64(key[:], seed)
-	rng := rand.NewChaCha8(key)
-	buf := make([]byte, 4<<20)
-	for left := size; left > 0; {
-		n := min(left, int64(len(buf)))
-		rng.Read(buf[:n])
-		if _, err := f.Write(buf[:n]); err != nil {
-			f.Close()
-			return "", err
-		}
-		left -= n
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return p, os.Rename(tmp, p)
 }
 
 // readThrough reads the whole file and returns MB/s.

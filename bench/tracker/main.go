@@ -42,6 +42,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/swarmlab/swarmlab/bench/internal/benchkit"
 	"github.com/swarmlab/swarmlab/tracker/loadgen"
 )
 
@@ -275,16 +276,6 @@ func freeTCPUDPPort() (int, error) {
 	return 0, errors.New("no port free for both TCP and UDP")
 }
 
-func buildSwarmlab(dir string) (string, error) {
-	out := filepath.Join(dir, "swarmlab")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/swarmlab")
-	cmd.Dir = ".."
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/swarmlab: %v\n%s", err, b)
-	}
-	return out, nil
-}
-
 func run(ctx context.Context, o *options) error {
 	dir, err := os.MkdirTemp("", "swarmlab-bench-tracker-")
 	if err != nil {
@@ -296,7 +287,7 @@ func run(ctx context.Context, o *options) error {
 		return err
 	}
 	if o.swarmlab == "" {
-		if o.swarmlab, err = buildSwarmlab(dir); err != nil {
+		if o.swarmlab, err = benchkit.BuildSwarmlab(dir); err != nil {
 			return err
 		}
 	}
