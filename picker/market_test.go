@@ -35,23 +35,7 @@ func (f market) view(seed uint64) (*View, Peer) {
 }
 
 // marketPicks runs pk on f with 64 seeds and returns the pieces chosen.
-func marketPicks(pk Picker, f market) []int {
-	seen := map[int]bool{}
-	for seed := range uint64(64) {
-		v, p := f.view(seed)
-		piece, ok := pk.Pick(v, p)
-		if !ok {
-			piece = -1
-		}
-		seen[piece] = true
-	}
-	var out []int
-	for p := range seen {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out
-}
+func marketPicks(pk Picker, f market) []int { return pickSet(pk, f.view) }
 
 func TestMarket(t *testing.T) {
 	const (

@@ -36,16 +36,16 @@ func (f fixture) view(seed uint64) *View {
 	return &View{Have: bf(f.have), Started: bf(f.started), Avail: a, Rand: rand.New(rand.NewPCG(seed, 0))}
 }
 
-// picks runs a picker many times with different seeds and returns the set
-// of pieces it chose (-1 for "none").
-func picks(pk Picker, f fixture, peer string) []int {
+// pickSet runs a picker on the situation at(seed) builds for 64 seeds and
+// returns the set of pieces it chose, sorted (-1 for "none").
+func pickSet(pk Picker, at func(seed uint64) (*View, Peer)) []int {
 	seen := map[int]bool{}
 	for seed := range uint64(64) {
-		p, ok := pk.Pick(f.view(seed), Peer{Has: bf(peer)})
+		piece, ok := pk.Pick(at(seed))
 		if !ok {
-			p = -1
+			piece = -1
 		}
-		seen[p] = true
+		seen[piece] = true
 	}
 	var out []int
 	for p := range seen {
@@ -53,6 +53,11 @@ func picks(pk Picker, f fixture, peer string) []int {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// picks is pickSet for a fixture and the peer holding the pieces in peer.
+func picks(pk Picker, f fixture, peer string) []int {
+	return pickSet(pk, func(seed uint64) (*View, Peer) { return f.view(seed), Peer{Has: bf(peer)} })
 }
 
 func TestRarest(t *testing.T) {
