@@ -152,11 +152,8 @@ func (t *Torrent) pickNew(p *peer) (int, bool) {
 		return 0, false
 	}
 	t.view.Now = t.now
-	t.view.Peers = t.view.Peers[:0]
-	for _, q := range t.peers {
-		if q.counted && !q.closing {
-			t.view.Peers = append(t.view.Peers, picker.Peer{Has: q.has, Rate: q.down.ewma, HavesPerSecond: q.havesPerSecond})
-		}
+	if t.viewPeersStale {
+		t.refreshViewPeers()
 	}
 	piece, ok := t.cfg.Picker.Pick(&t.view, picker.Peer{Has: p.has, Rate: p.down.ewma, HavesPerSecond: p.havesPerSecond})
 	if ok && (piece < 0 || piece >= t.numPieces || !p.has.Has(piece) || t.have.Has(piece) || t.started.Has(piece)) {
@@ -164,6 +161,20 @@ func (t *Torrent) pickNew(p *peer) (int, bool) {
 		return 0, false
 	}
 	return piece, ok
+}
+
+// refreshViewPeers rebuilds the picker view's list of peers. What it
+// copies changes only when a peer comes, goes, is first counted or starts
+// closing, or on a tick (rates), so it is rebuilt then, at the next pick,
+// rather than on every pick.
+func (t *Torrent) refreshViewPeers() {
+	t.view.Peers = t.view.Peers[:0]
+	for _, q := range t.peers {
+		if q.counted && !q.closing {
+			t.view.Peers = append(t.view.Peers, picker.Peer{Has: q.has, Rate: q.down.ewma, HavesPerSecond: q.havesPerSecond})
+		}
+	}
+	t.viewPeersStale = false
 }
 
 // endgameBlock is the end game (Cohen 2003): once every missing piece is

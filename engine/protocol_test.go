@@ -311,3 +311,68 @@ func TestSuperSeedRevealsOneAtATime(t *testing.T) {
 		t.Fatalf("after the peer got piece %d, revealed %v; want one other piece", shown[0], next)
 	}
 }
+
+// TestPickerSeesCurrentPeers: the peers a picker is shown follow joins,
+// departures and closes, though the list is rebuilt only when it changes.
+func TestPickerSeesCurrentPeers(t *testing.T) {
+	var seen []int
+	rec := picker.Func(func(v *picker.View, p picker.Peer) (int, bool) {
+		seen = append(seen, len(v.Peers))
+		return picker.Rarest{}.Pick(v, p)
+	})
+	e, err := engine.New(engine.Config{Layout: engine.Layout{PieceLength: 16 << 10, TotalLength: 64 * 16 << 10},
+		Picker: rec, Choker: choker.NewTitForTat(), Rand: rand.New(rand.NewPCG(1, 1)), Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// toOne collects the requests sent to peer 1, which answers them later.
+	var toOne []wire.Message
+	drain := func() {
+		for _, a := range e.Actions(nil) {
+			if a.Kind == engine.Send && a.Conn == 1 && a.Msg.Type == wire.Request {
+				toOne = append(toOne, a.Msg)
+			}
+		}
+	}
+	have := bitfield.Full(64).AppendWire(nil)
+	join := func(c engine.ConnID) {
+		e.AddPeer(c, engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true)}, time.Second)
+		for _, m := range []wire.Message{{Type: wire.Bitfield, Bitfield: have}, {Type: wire.Unchoke}} {
+			e.Receive(c, &m, time.Second)
+		}
+		drain()
+	}
+	last := func() int { return seen[len(seen)-1] }
+	join(1)
+	if last() != 1 {
+		t.Fatalf("first pick saw %d peers, want 1", last())
+	}
+	join(2)
+	join(3)
+	if last() != 3 {
+		t.Fatalf("after three joins a pick saw %d peers", last())
+	}
+	e.RemovePeer(2, 2*time.Second)
+	drain()
+	// A peer that sends an out-of-range have is closed; picks must not
+	// see it either.
+	bad := wire.Message{Type: wire.Have, Index: 999}
+	e.Receive(3, &bad, 2*time.Second)
+	drain()
+	// Peer 1 answers its requests until the engine has to start new
+	// pieces, which makes it pick again.
+	n := len(seen)
+	for len(toOne) > 0 && len(seen) == n {
+		r := toOne[0]
+		toOne = toOne[1:]
+		m := wire.Message{Type: wire.Piece, Index: r.Index, Begin: r.Begin, Block: make([]byte, r.Length)}
+		e.Receive(1, &m, 3*time.Second)
+		drain()
+	}
+	if len(seen) == n {
+		t.Fatal("no pick after the departure: the test proves nothing")
+	}
+	if last() != 1 {
+		t.Fatalf("after a departure and a close a pick saw %d peers, want 1", last())
+	}
+}

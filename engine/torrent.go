@@ -17,12 +17,14 @@ type Torrent struct {
 	cfg       Config
 	numPieces int
 
-	have     *bitfield.Bitfield
-	started  *bitfield.Bitfield
-	avail    *picker.Availability
-	view     picker.View
-	partials []*partial // by piece; nil when not under way
-	active   []*partial // under way, in start order
+	have    *bitfield.Bitfield
+	started *bitfield.Bitfield
+	avail   *picker.Availability
+	view    picker.View
+	// viewPeersStale: view.Peers must be rebuilt before the next pick.
+	viewPeersStale bool
+	partials       []*partial // by piece; nil when not under way
+	active         []*partial // under way, in start order
 
 	peers  []*peer // connection order, for deterministic iteration
 	byConn map[ConnID]*peer
@@ -169,6 +171,7 @@ func (t *Torrent) drop(p *peer, ban bool, format string, args ...any) {
 		return
 	}
 	p.closing = true
+	t.viewPeersStale = true
 	t.emit(Action{Kind: Close, Conn: p.id, Ban: ban, Reason: fmt.Sprintf(format, args...)})
 }
 
@@ -193,6 +196,7 @@ func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
 	}
 	t.peers = append(t.peers, p)
 	t.byConn[c] = p
+	t.viewPeersStale = true
 
 	// BEP 3 and BEP 6: what we have comes first. A super-seed says it has
 	// nothing, then reveals pieces one by one.
@@ -238,6 +242,7 @@ func (t *Torrent) RemovePeer(c ConnID, now time.Duration) {
 		return
 	}
 	delete(t.byConn, c)
+	t.viewPeersStale = true
 	for i, q := range t.peers {
 		if q == p {
 			t.peers = append(t.peers[:i], t.peers[i+1:]...)
@@ -347,6 +352,7 @@ func (t *Torrent) onHave(p *peer, index uint32) {
 	if !p.counted {
 		t.avail.AddPeer(p.has) // an empty bitfield: nothing to count yet
 		p.counted = true
+		t.viewPeersStale = true
 	}
 	if !p.has.Set(i) {
 		return
@@ -392,6 +398,7 @@ func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
 	}
 	p.has = b
 	p.counted = true
+	t.viewPeersStale = true
 	p.seed = b.All()
 	t.avail.AddPeer(b)
 	p.wanted = b.CountAndNot(t.have)
@@ -434,6 +441,7 @@ func (t *Torrent) Tick(now time.Duration) {
 	t.now = now
 	dt := now - t.lastTick
 	t.lastTick = now
+	t.viewPeersStale = true // rates move on every tick
 	for _, p := range t.peers {
 		p.down.tick(dt)
 		p.up.tick(dt)
