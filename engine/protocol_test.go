@@ -376,3 +376,22 @@ func TestPickerSeesCurrentPeers(t *testing.T) {
 		t.Fatalf("after a departure and a close a pick saw %d peers, want 1", last())
 	}
 }
+
+func TestTickInterval(t *testing.T) {
+	cfg := engine.Config{Layout: smallLayout, Picker: picker.Rarest{}, Choker: choker.NewTitForTat(), Rand: rand.New(rand.NewPCG(1, 1))}
+	plain, _ := engine.New(cfg)
+	cfg.Gossip = &engine.GossipConfig{Interval: 50 * time.Millisecond}
+	gossip, _ := engine.New(cfg)
+	for _, tc := range []struct {
+		e            *engine.Torrent
+		driver, want time.Duration
+	}{
+		{plain, time.Second, time.Second},
+		{gossip, time.Second, 50 * time.Millisecond},
+		{gossip, 10 * time.Millisecond, 10 * time.Millisecond},
+	} {
+		if got := tc.e.TickInterval(tc.driver); got != tc.want {
+			t.Errorf("TickInterval(%v) = %v, want %v", tc.driver, got, tc.want)
+		}
+	}
+}

@@ -465,6 +465,17 @@ func (t *Torrent) Tick(now time.Duration) {
 	t.fillAll()
 }
 
+// TickInterval is how often the driver should call Tick: its own period,
+// or shorter if the engine has work on a finer schedule. Gossip rounds run
+// from Tick, so a gossiping torrent needs a tick per gossip interval; a
+// driver that ticked more slowly would run fewer rounds than configured.
+func (t *Torrent) TickInterval(driver time.Duration) time.Duration {
+	if g := t.cfg.Gossip; g != nil && g.Interval < driver {
+		return g.Interval
+	}
+	return driver
+}
+
 // gossipTick runs a gossip round when one is due, and gives up on pieces
 // whose sender went away: in gossip mode nothing else would fetch them.
 func (t *Torrent) gossipTick(now time.Duration) {

@@ -257,7 +257,7 @@ func (t *Torrent) post(ev event) bool {
 // loop owns the engine: every engine call happens here.
 func (t *Torrent) loop() {
 	defer close(t.done)
-	tick := time.NewTicker(tickEvery)
+	tick := time.NewTicker(t.eng.TickInterval(tickEvery))
 	defer tick.Stop()
 	for {
 		select {

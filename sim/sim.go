@@ -304,16 +304,9 @@ func (s *Sim) scheduleLeave(p *peer) {
 	}
 }
 
-// tickEvery is how often p's engine is ticked: the world's tick, or the
-// gossip interval if shorter, since gossip rounds run from Tick. (With the
-// world's 1 s tick, a 250 ms gossip interval ran a round a second, and the
-// gossip scenario took three to four times longer than emulated.)
-func (s *Sim) tickEvery(p *peer) time.Duration {
-	if g := p.spec.Gossip; g != nil && g.Interval > 0 && g.Interval < s.cfg.Tick {
-		return g.Interval
-	}
-	return s.cfg.Tick
-}
+// tickEvery is how often p's engine is ticked: the world's tick, or
+// shorter if the engine asks (gossip rounds run from Tick).
+func (s *Sim) tickEvery(p *peer) time.Duration { return p.eng.TickInterval(s.cfg.Tick) }
 
 func gossipName(g *engine.GossipConfig) string {
 	if g == nil {
