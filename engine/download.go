@@ -408,7 +408,7 @@ func (t *Torrent) onOurPiece(piece int) {
 			p.wanted--
 			t.updateInterest(p)
 		}
-		if !p.seed {
+		if !p.has.All() {
 			t.send(p, wire.Message{Type: wire.Have, Index: uint32(piece)})
 		}
 	}
@@ -416,7 +416,7 @@ func (t *Torrent) onOurPiece(piece int) {
 		t.completed = true
 		t.emit(Action{Kind: Completed})
 		for _, p := range t.peers {
-			if p.seed {
+			if p.has.All() {
 				t.drop(p, false, "both seeds")
 			}
 		}

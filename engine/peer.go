@@ -30,7 +30,6 @@ type peer struct {
 
 	has     *bitfield.Bitfield
 	counted bool // has was added to availability (first bitfield/have seen)
-	seed    bool // counted as a seed in availability
 	// wanted is how many pieces the peer has that we lack: we are
 	// interested exactly while it is positive.
 	wanted int

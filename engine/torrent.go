@@ -363,14 +363,13 @@ func (t *Torrent) onHave(p *peer, index uint32) {
 	t.avail.Inc(i)
 	if p.has.All() {
 		t.avail.PromoteToSeed()
-		p.seed = true
 	}
 	if !t.have.Has(i) {
 		p.wanted++
 		t.updateInterest(p)
 		t.fill(p)
 	}
-	if p.seed && t.have.All() {
+	if p.has.All() && t.have.All() {
 		t.drop(p, false, "both seeds")
 	}
 }
@@ -399,10 +398,9 @@ func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
 	p.has = b
 	p.counted = true
 	t.viewPeersStale = true
-	p.seed = b.All()
 	t.avail.AddPeer(b)
 	p.wanted = b.CountAndNot(t.have)
-	if p.seed && t.have.All() {
+	if p.has.All() && t.have.All() {
 		t.drop(p, false, "both seeds")
 		return
 	}
