@@ -100,6 +100,13 @@ type Config struct {
 	// simulator, where no block carries data, should set it: hashing every
 	// block is its largest cost there.
 	TrustBlocks bool
+	// SkipRedundantHave sends a HAVE only to peers that lack the piece
+	// (libtorrent's send_redundant_have off). It halves the HAVEs of a
+	// swarm, since of two neighbours only the first to get a piece
+	// announces it, but a peer then no longer sees everything its
+	// neighbours get: strategies that estimate rates from HAVEs, like
+	// BitTyrant's, need it off, the default.
+	SkipRedundantHave bool
 }
 
 func (c Config) withDefaults() Config {

@@ -22,6 +22,9 @@ type partial struct {
 	asks     []uint8 // per block: how many peers have it requested
 	received int
 	nextFree int // no free block before this index
+	// seq orders pieces by start; open: the piece is in Torrent.open.
+	seq  uint64
+	open bool
 	// verifying: every block is in and the driver is hashing the piece.
 	verifying bool
 	// contributors sent its blocks; they share the blame if it fails.
@@ -47,12 +50,43 @@ type blockRecord struct {
 
 func (t *Torrent) startPiece(piece int) *partial {
 	n := t.cfg.Layout.blocks(piece)
-	pp := &partial{piece: piece, state: make([]uint8, n), asks: make([]uint8, n),
-		sums: make([]uint64, n), from: make([]ConnID, n)}
+	flags := make([]uint8, 2*n) // one allocation for both per-block arrays
+	pp := &partial{piece: piece, state: flags[:n:n], asks: flags[n:], from: make([]ConnID, n)}
+	if !t.cfg.TrustBlocks {
+		pp.sums = make([]uint64, n)
+	}
 	t.partials[piece] = pp
 	t.started.Set(piece)
 	t.active = append(t.active, pp)
+	t.startSeq++
+	pp.seq = t.startSeq
+	if n > 1 {
+		pp.open = true
+		t.open = append(t.open, pp) // the newest start goes last
+	}
 	return pp
+}
+
+// reopen puts a piece that has a free block again back among the open
+// pieces, in start order.
+func (t *Torrent) reopen(pp *partial) {
+	if pp.open || t.partials[pp.piece] != pp {
+		return
+	}
+	pp.open = true
+	i := len(t.open)
+	for i > 0 && t.open[i-1].seq > pp.seq {
+		i--
+	}
+	t.open = append(t.open, nil)
+	copy(t.open[i+1:], t.open[i:])
+	t.open[i] = pp
+}
+
+// closeOpen removes the piece at t.open[i].
+func (t *Torrent) closeOpen(i int) {
+	t.open[i].open = false
+	t.open = append(t.open[:i], t.open[i+1:]...)
 }
 
 func (t *Torrent) finishPiece(pp *partial) {
@@ -62,6 +96,14 @@ func (t *Torrent) finishPiece(pp *partial) {
 		if q == pp {
 			t.active = append(t.active[:i], t.active[i+1:]...)
 			break
+		}
+	}
+	if pp.open {
+		for i, q := range t.open {
+			if q == pp {
+				t.closeOpen(i)
+				break
+			}
 		}
 	}
 }
@@ -116,8 +158,19 @@ func (t *Torrent) fill(p *peer) {
 // half-done pieces and sooner HAVEs), then the first block of a piece the
 // picker chooses, and finally, in the end game, a block already requested
 // from someone else.
+//
+// Only the open pieces, those that may have a free block, are searched
+// for the first step: with small pieces nearly every piece under way is
+// fully requested, and visiting them all on every request was the largest
+// cost of a big simulated swarm.
 func (t *Torrent) nextBlock(p *peer) (*partial, int, bool) {
-	for _, pp := range t.active {
+	for i := 0; i < len(t.open); i++ {
+		pp := t.open[i]
+		if pp.nextFree >= len(pp.state) {
+			t.closeOpen(i)
+			i--
+			continue
+		}
 		if pp.verifying || !p.has.Has(pp.piece) || !t.canRequest(p, pp.piece) {
 			continue
 		}
@@ -131,6 +184,8 @@ func (t *Torrent) nextBlock(p *peer) (*partial, int, bool) {
 			}
 		}
 		pp.nextFree = len(pp.state)
+		t.closeOpen(i)
+		i--
 	}
 	if piece, ok := t.pickNew(p); ok {
 		pp := t.startPiece(piece)
@@ -155,7 +210,7 @@ func (t *Torrent) pickNew(p *peer) (int, bool) {
 	if t.viewPeersStale {
 		t.refreshViewPeers()
 	}
-	piece, ok := t.cfg.Picker.Pick(&t.view, picker.Peer{Has: p.has, Rate: p.down.ewma, HavesPerSecond: p.havesPerSecond})
+	piece, ok := t.cfg.Picker.Pick(&t.view, picker.Peer{Has: &p.has, Rate: p.down.ewma, HavesPerSecond: p.havesPerSecond})
 	if ok && (piece < 0 || piece >= t.numPieces || !p.has.Has(piece) || t.have.Has(piece) || t.started.Has(piece)) {
 		// A picker bug must not corrupt the engine's state.
 		return 0, false
@@ -171,7 +226,7 @@ func (t *Torrent) refreshViewPeers() {
 	t.view.Peers = t.view.Peers[:0]
 	for _, q := range t.peers {
 		if q.counted && !q.closing {
-			t.view.Peers = append(t.view.Peers, picker.Peer{Has: q.has, Rate: q.down.ewma, HavesPerSecond: q.havesPerSecond})
+			t.view.Peers = append(t.view.Peers, picker.Peer{Has: &q.has, Rate: q.down.ewma, HavesPerSecond: q.havesPerSecond})
 		}
 	}
 	t.viewPeersStale = false
@@ -218,6 +273,7 @@ func (t *Torrent) unask(r request) {
 	if pp.asks[b] == 0 && pp.state[b] == blockRequested {
 		pp.state[b] = blockFree
 		pp.nextFree = min(pp.nextFree, b)
+		t.reopen(pp)
 		if pp.parole && pp.owner != 0 && !t.ownerStillAsks(pp) {
 			pp.owner = 0
 		}
@@ -369,7 +425,7 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 	t.stats.HashFails++
 	t.stats.Wasted += t.cfg.Layout.PieceSize(piece)
 	for _, c := range pp.contributors {
-		p := t.byConn[c]
+		p := t.byConn.get(c)
 		if p == nil {
 			continue
 		}
@@ -390,6 +446,7 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 		pp.state[b] = blockFree
 	}
 	pp.received, pp.nextFree, pp.verifying = 0, 0, false
+	t.reopen(pp)
 	pp.contributors = pp.contributors[:0]
 	pp.parole, pp.owner = true, 0
 	t.fillAll()
@@ -408,7 +465,7 @@ func (t *Torrent) onOurPiece(piece int) {
 			p.wanted--
 			t.updateInterest(p)
 		}
-		if !p.has.All() {
+		if !p.has.All() && !(t.cfg.SkipRedundantHave && p.has.Has(piece)) {
 			t.send(p, wire.Message{Type: wire.Have, Index: uint32(piece)})
 		}
 	}
@@ -436,6 +493,7 @@ func (t *Torrent) abandonParole(p *peer) {
 			}
 		}
 		pp.received, pp.nextFree, pp.owner = 0, 0, 0
+		t.reopen(pp)
 		pp.contributors = pp.contributors[:0]
 	}
 }
@@ -451,7 +509,7 @@ func (t *Torrent) convictLiars(pp *partial) {
 		}
 		// A sender already gone is not remembered: should it come back
 		// and lie again, it is caught the same way.
-		if p := t.byConn[c]; p != nil {
+		if p := t.byConn.get(c); p != nil {
 			t.drop(p, true, "sent a bad block of piece %d", pp.piece)
 		}
 	}

@@ -28,8 +28,8 @@ type peer struct {
 	connectedAt time.Duration
 	closing     bool // we asked for Close; ignore it until RemovePeer
 
-	has     *bitfield.Bitfield
-	counted bool // has was added to availability (first bitfield/have seen)
+	has     bitfield.Bitfield // inline: every HAVE touches it
+	counted bool              // has was added to availability (first bitfield/have seen)
 	// wanted is how many pieces the peer has that we lack: we are
 	// interested exactly while it is positive.
 	wanted int

@@ -27,7 +27,7 @@ func (t *Torrent) reveal(p *peer) {
 				continue
 			}
 			// One key: blocks sent dominate, reveals break their ties.
-			c := int(t.sentBlocks[i])<<20 + t.revealCount[i]
+			c := int(t.sentBlocks[i])<<20 + int(t.revealCount[i])
 			switch {
 			case best < 0 || c < bestCount:
 				best, bestCount, ties = i, c, 1

@@ -25,9 +25,13 @@ type Torrent struct {
 	viewPeersStale bool
 	partials       []*partial // by piece; nil when not under way
 	active         []*partial // under way, in start order
+	// open are the pieces under way that may have a free block, in
+	// start order; startSeq numbers the starts.
+	open     []*partial
+	startSeq uint64
 
 	peers  []*peer // connection order, for deterministic iteration
-	byConn map[ConnID]*peer
+	byConn connIndex
 
 	actions []Action
 	now     time.Duration
@@ -45,8 +49,9 @@ type Torrent struct {
 	stats Stats
 	left  int64 // bytes of the pieces we lack
 	// revealCount counts, per piece, the peers a super-seed has shown it
-	// to; sentBlocks the blocks of it we have handed out for upload.
-	revealCount []int
+	// to; sentBlocks the blocks of it we have handed out for upload. Only
+	// a super-seed has them.
+	revealCount []int32
 	sentBlocks  []int32
 	// digestSeed keys the block digests used to find senders of bad data;
 	// a random key means a liar cannot craft data that collides.
@@ -99,19 +104,19 @@ func New(cfg Config) (*Torrent, error) {
 		return nil, fmt.Errorf("%w: Have holds %d pieces, layout has %d", ErrConfig, cfg.Have.Len(), n)
 	}
 	t := &Torrent{
-		cfg:         cfg,
-		numPieces:   n,
-		have:        bitfield.New(n),
-		started:     bitfield.New(n),
-		avail:       picker.NewAvailability(n),
-		partials:    make([]*partial, n),
-		revealCount: make([]int, n),
-		sentBlocks:  make([]int32, n),
-		byConn:      map[ConnID]*peer{},
-		digestSeed:  maphash.MakeSeed(),
+		cfg:        cfg,
+		numPieces:  n,
+		have:       bitfield.New(n),
+		started:    bitfield.New(n),
+		avail:      picker.NewAvailability(n),
+		partials:   make([]*partial, n),
+		digestSeed: maphash.MakeSeed(),
 	}
 	if cfg.Have != nil {
 		t.have = cfg.Have.Clone()
+	}
+	if cfg.SuperSeed {
+		t.revealCount, t.sentBlocks = make([]int32, n), make([]int32, n)
 	}
 	// Left is kept up to date as pieces verify: drivers read Stats after
 	// every event, and summing it afresh cost a pass over all pieces each
@@ -143,7 +148,7 @@ func (t *Torrent) Stats() Stats {
 
 // PeerStats returns a connection's totals; ok is false for an unknown one.
 func (t *Torrent) PeerStats(c ConnID) (PeerStats, bool) {
-	p := t.byConn[c]
+	p := t.byConn.get(c)
 	if p == nil {
 		return PeerStats{}, false
 	}
@@ -179,7 +184,7 @@ func (t *Torrent) drop(p *peer, ban bool, format string, args ...any) {
 // done, and queues our opening messages.
 func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
 	t.now = now
-	if t.byConn[c] != nil {
+	if t.byConn.get(c) != nil {
 		return
 	}
 	p := &peer{
@@ -188,14 +193,14 @@ func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
 		fast:        t.cfg.Fast && info.Reserved.Fast(),
 		ext:         t.cfg.Extensions && info.Reserved.Extensions(),
 		connectedAt: now,
-		has:         bitfield.New(t.numPieces),
+		has:         *bitfield.New(t.numPieces),
 		amChoking:   true,
 		peerChoking: true,
 		maxOut:      t.cfg.MinQueue,
 		lastBlock:   now,
 	}
 	t.peers = append(t.peers, p)
-	t.byConn[c] = p
+	t.byConn.put(c, p)
 	t.viewPeersStale = true
 
 	// BEP 3 and BEP 6: what we have comes first. A super-seed says it has
@@ -237,11 +242,11 @@ func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
 // driver lost it.
 func (t *Torrent) RemovePeer(c ConnID, now time.Duration) {
 	t.now = now
-	p := t.byConn[c]
+	p := t.byConn.get(c)
 	if p == nil {
 		return
 	}
-	delete(t.byConn, c)
+	t.byConn.remove(c)
 	t.viewPeersStale = true
 	for i, q := range t.peers {
 		if q == p {
@@ -250,7 +255,7 @@ func (t *Torrent) RemovePeer(c ConnID, now time.Duration) {
 		}
 	}
 	if p.counted {
-		t.avail.RemovePeer(p.has)
+		t.avail.RemovePeer(&p.has)
 	}
 	t.releaseRequests(p)
 	t.abandonParole(p)
@@ -265,7 +270,7 @@ func (t *Torrent) RemovePeer(c ConnID, now time.Duration) {
 // read during the call, except that Write actions alias the block.
 func (t *Torrent) Receive(c ConnID, msg *wire.Message, now time.Duration) {
 	t.now = now
-	p := t.byConn[c]
+	p := t.byConn.get(c)
 	if p == nil || p.closing || msg.KeepAlive {
 		return
 	}
@@ -350,7 +355,7 @@ func (t *Torrent) onHave(p *peer, index uint32) {
 		return
 	}
 	if !p.counted {
-		t.avail.AddPeer(p.has) // an empty bitfield: nothing to count yet
+		t.avail.AddPeer(&p.has) // an empty bitfield: nothing to count yet
 		p.counted = true
 		t.viewPeersStale = true
 	}
@@ -395,7 +400,7 @@ func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
 		}
 		return
 	}
-	p.has = b
+	p.has = *b
 	p.counted = true
 	t.viewPeersStale = true
 	t.avail.AddPeer(b)

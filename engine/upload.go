@@ -69,7 +69,9 @@ pump:
 			break pump
 		}
 		p.inflight++
-		t.sentBlocks[r.piece]++
+		if t.sentBlocks != nil {
+			t.sentBlocks[r.piece]++
+		}
 		t.emit(Action{Kind: Upload, Conn: p.id, Piece: r.piece, Begin: r.begin, Length: r.length})
 	}
 	if len(p.queued) == 0 {
@@ -96,7 +98,7 @@ func (t *Torrent) uploadWindow(p *peer) int {
 // bytes), or abandoned (n == 0, for example when the write failed).
 func (t *Torrent) UploadDone(c ConnID, n int, now time.Duration) {
 	t.now = now
-	p := t.byConn[c]
+	p := t.byConn.get(c)
 	if p == nil {
 		return
 	}

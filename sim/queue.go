@@ -16,6 +16,7 @@ const (
 	evLeave                      // a peer leaves (peer)
 	evSample                     // record byte counters
 	evDeliver                    // a control message reaches its receiver (fl)
+	evTrain                      // a train of control messages arrives (tr)
 )
 
 // event is one scheduled happening. It is a plain struct, not an
@@ -26,6 +27,7 @@ type event struct {
 	kind evKind
 	peer int32
 	fl   *flight
+	tr   *train
 }
 
 // queue is a binary min-heap of events by (at, seq). The sequence number

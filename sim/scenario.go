@@ -16,14 +16,17 @@ import (
 // simulator's default.
 func FromWorld(w scenario.World) (Config, error) {
 	cfg := Config{
-		Name:             w.Name(),
-		Seed:             w.Seed,
-		Layout:           engine.Layout{PieceLength: w.Content.PieceLength, TotalLength: w.Content.Size},
-		AnnounceInterval: w.Tracker.Interval,
-		PeerTTL:          w.Tracker.PeerTTL,
-		NumWant:          w.Tracker.NumWant,
-		MaxConns:         w.Limits.MaxConns,
-		MaxTime:          w.Limits.MaxDuration,
+		Name:              w.Name(),
+		Seed:              w.Seed,
+		Layout:            engine.Layout{PieceLength: w.Content.PieceLength, TotalLength: w.Content.Size},
+		AnnounceInterval:  w.Tracker.Interval,
+		PeerTTL:           w.Tracker.PeerTTL,
+		NumWant:           w.Tracker.NumWant,
+		MaxConns:          w.Limits.MaxConns,
+		MaxTime:           w.Limits.MaxDuration,
+		Latency:           w.Sim.Latency,
+		ProgressEvery:     w.Sim.ProgressEvery,
+		SkipRedundantHave: w.Sim.SkipRedundantHave,
 	}
 	// Byte counters every second are plenty for plots of small worlds and
 	// too many for large ones.

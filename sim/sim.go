@@ -65,6 +65,14 @@ type Config struct {
 	SampleEvery time.Duration
 	// MaxTime ends the run even if peers are unfinished (default 1 h).
 	MaxTime time.Duration
+	// ProgressEvery records a peer's progress every this many pieces
+	// (default 1: every piece). Every piece of every peer is more than a
+	// large world's report can use, and most of its memory.
+	ProgressEvery int
+	// SkipRedundantHave: peers announce a piece only to neighbours that
+	// lack it (engine.Config.SkipRedundantHave), which halves a large
+	// world's HAVE traffic. Leave it off for strategies that read HAVEs.
+	SkipRedundantHave bool
 }
 
 func (c Config) withDefaults() Config {
@@ -92,23 +100,29 @@ func (c Config) withDefaults() Config {
 	if c.MaxTime <= 0 {
 		c.MaxTime = time.Hour
 	}
+	if c.ProgressEvery <= 0 {
+		c.ProgressEvery = 1
+	}
 	return c
 }
 
 // peer is one running peer (one incarnation of a slot).
 type peer struct {
-	slot        int
-	id          int // index in the Run's Peers
-	spec        *PeerSpec
-	eng         *engine.Torrent
-	addr        netip.AddrPort
-	conns       []*conn
+	slot  int
+	id    int // index in the Run's Peers
+	spec  *PeerSpec
+	eng   *engine.Torrent
+	addr  netip.AddrPort
+	conns []*conn
+	// byID holds the peer's connection ends by engine id minus one. Ids
+	// are the peer's own, numbered from 1 and never reused, which gives
+	// the engine its fast dense lookup.
+	byID        []*conn
 	byAddr      map[netip.AddrPort]bool
 	up          uplink
 	down        downlink
 	done, gone  bool
 	incarnation int
-	acts        []engine.Action
 }
 
 // Sim runs one world.
@@ -121,11 +135,14 @@ type Sim struct {
 	hash   metainfo.Hash
 	slots  []*peer // the current incarnation of each slot
 	byAddr map[netip.AddrPort]*peer
-	nextID engine.ConnID
 	free   []*flight
-	zero   []byte // the data of every block: lengths matter, bytes do not
-	run    lab.Run
-	peers  []tracker.Peer // announce scratch
+	trains []*train // spare trains
+	// spareActs are action buffers for apply, shared by all peers: one
+	// per peer was a tenth of a large world's memory.
+	spareActs [][]engine.Action
+	zero      []byte // the data of every block: lengths matter, bytes do not
+	run       lab.Run
+	peers     []tracker.Peer // announce scratch
 	// leechersLeft counts slots that still have to complete.
 	leechersLeft int
 	stats        struct{ messages, events int64 }
@@ -224,11 +241,19 @@ func (s *Sim) handle(e event) {
 	case evUpDone:
 		s.upDone(e.fl)
 	case evArrive:
-		s.arrive(e.fl)
+		// An unlimited, idle downlink takes a message at once: deliver
+		// it now rather than through two more events.
+		if r := e.fl.from.remote.owner; r.down.rate <= 0 && !r.down.busy && r.down.head == len(r.down.fifo) {
+			s.deliver(e.fl)
+		} else {
+			s.arrive(e.fl)
+		}
 	case evDownDone:
 		s.downDone(e.fl)
 	case evDeliver:
 		s.deliver(e.fl)
+	case evTrain:
+		s.deliverTrain(e.tr)
 	case evUpWake:
 		p := s.slots[e.peer]
 		if p != nil {
@@ -268,7 +293,7 @@ func (s *Sim) join(slot int) {
 		Rand: rand.New(rand.NewPCG(s.cfg.Seed, uint64(id)+1)),
 		Fast: true, Extensions: true, Gossip: sp.Gossip,
 		UploadCapacity: sp.Up, TrustBlocks: true, SuperSeed: sp.SuperSeed,
-		SnubTimeout: 2 * time.Minute,
+		SnubTimeout: 2 * time.Minute, SkipRedundantHave: s.cfg.SkipRedundantHave,
 	})
 	if err != nil {
 		panic(err) // the config was checked in Run
@@ -351,10 +376,9 @@ func (s *Sim) connect(a, b *peer) {
 		return
 	}
 	a.byAddr[b.addr], b.byAddr[a.addr] = true, true
-	s.nextID++
-	ca := &conn{id: s.nextID, owner: a, open: true}
-	s.nextID++
-	cb := &conn{id: s.nextID, owner: b, open: true}
+	ca := &conn{id: engine.ConnID(len(a.byID) + 1), owner: a, open: true}
+	cb := &conn{id: engine.ConnID(len(b.byID) + 1), owner: b, open: true}
+	a.byID, b.byID = append(a.byID, ca), append(b.byID, cb)
 	ca.remote, cb.remote = cb, ca
 	a.conns, b.conns = append(a.conns, ca), append(b.conns, cb)
 	res := wire.Reserved{}.WithExtensions(true).WithFast(true)
@@ -371,6 +395,7 @@ func (s *Sim) disconnect(c *conn) {
 	r := c.remote
 	c.open, r.open = false, false
 	a, b := c.owner, r.owner
+	a.byID[c.id-1], b.byID[r.id-1] = nil, nil
 	delete(a.byAddr, b.addr)
 	delete(b.byAddr, a.addr)
 	a.conns = removeConn(a.conns, c)
@@ -390,11 +415,19 @@ func removeConn(cs []*conn, c *conn) []*conn {
 	return cs
 }
 
+// connByID finds p's open connection end with engine id id.
 func (s *Sim) connByID(p *peer, id engine.ConnID) *conn {
-	for _, c := range p.conns {
-		if c.id == id {
-			return c
-		}
+	if i := int(id) - 1; i >= 0 && i < len(p.byID) {
+		return p.byID[i]
+	}
+	return nil
+}
+
+func (s *Sim) takeActs() []engine.Action {
+	if n := len(s.spareActs); n > 0 {
+		a := s.spareActs[n-1]
+		s.spareActs = s.spareActs[:n-1]
+		return a
 	}
 	return nil
 }
@@ -402,21 +435,35 @@ func (s *Sim) connByID(p *peer, id engine.ConnID) *conn {
 // apply carries out a peer's engine actions. Carrying one out can call
 // apply on the same peer again (a close, for one, tells both ends), so
 // each call takes the spare buffer for itself and returns it at the end.
+//
+// Control messages sent in one call travel together as a train; the train
+// leaves before any Close is carried out, so that messages sent after the
+// close (from the nested call) cannot overtake those sent before it.
 func (s *Sim) apply(p *peer) {
+	var tr *train
 	for {
-		acts := p.eng.Actions(p.acts[:0])
-		p.acts = nil
+		acts := p.eng.Actions(s.takeActs())
 		if len(acts) == 0 {
-			p.acts = acts
+			s.spareActs = append(s.spareActs, acts)
+			s.dispatch(tr)
 			return
 		}
 		for i := range acts {
 			a := &acts[i]
 			switch a.Kind {
 			case engine.Send:
-				if c := s.connByID(p, a.Conn); c != nil {
-					s.enqueue(c, item{msg: a.Msg, size: a.Msg.WireLength()})
+				c := s.connByID(p, a.Conn)
+				if c == nil {
+					break
 				}
+				if size := a.Msg.WireLength(); size >= controlSize {
+					s.enqueue(c, item{msg: a.Msg, size: size})
+					break
+				}
+				if tr == nil {
+					tr = s.newTrain()
+				}
+				tr.items = append(tr.items, newTrainItem(c, &a.Msg))
 			case engine.Upload:
 				if c := s.connByID(p, a.Conn); c != nil {
 					m := wire.Message{Type: wire.Piece, Index: a.Piece, Begin: a.Begin, Block: s.zero[:a.Length]}
@@ -425,8 +472,11 @@ func (s *Sim) apply(p *peer) {
 			case engine.Verify:
 				// Nobody lies in the simulator: every piece is good.
 				p.eng.PieceVerified(int(a.Piece), true, s.now)
-				s.record(p, lab.Piece, p.eng.Have().Count())
+				if n := p.eng.Have().Count(); n%s.cfg.ProgressEvery == 0 || p.eng.Seeding() {
+					s.record(p, lab.Piece, n)
+				}
 			case engine.Close:
+				tr = s.dispatch(tr)
 				if c := s.connByID(p, a.Conn); c != nil {
 					s.disconnect(c)
 				}
@@ -439,7 +489,7 @@ func (s *Sim) apply(p *peer) {
 			}
 		}
 		clear(acts)
-		p.acts = acts[:0]
+		s.spareActs = append(s.spareActs, acts[:0])
 	}
 }
 

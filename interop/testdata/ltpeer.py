@@ -16,7 +16,7 @@ line each way, so the Go test can wait on events rather than on time:
   stdout {"event": "listening", "port": N}      once, before anything else
          {"event": "tracker_reply", "url": U, "num_peers": N}
          {"event": "tracker_error", "url": U, "message": M}
-         {"event": "finished"}                  all pieces present and checked
+         {"event": "finished"}                  all pieces checked and on disk
          {"event": "error", "message": M}
 
 Nothing here reaches beyond 127.0.0.1: the session listens on 127.0.0.1:0
@@ -127,6 +127,7 @@ def main():
 
     listening = False
     finished_sent = False
+    flushed = False
     while True:
         ses.wait_for_alert(100)
         for a in ses.pop_alerts():
@@ -142,12 +143,20 @@ def main():
             elif isinstance(a, (lt.torrent_finished_alert, lt.torrent_checked_alert)):
                 st = h.status()
                 if st.is_seeding and not finished_sent:
+                    # libtorrent says finished once every piece has passed
+                    # its hash check, which can be before its disk thread
+                    # has written them all out: the test would then read a
+                    # file with holes. Say finished once the cache is
+                    # flushed.
                     finished_sent = True
-                    emit({"event": "finished"})
+                    h.flush_cache()
                 elif args.seed and isinstance(a, lt.torrent_checked_alert) and not st.is_seeding:
                     emit({"event": "error",
                           "message": "seed data failed the hash check: have %d of %d pieces"
                           % (st.num_pieces, atp.ti.num_pieces())})
+            elif isinstance(a, lt.cache_flushed_alert) and finished_sent and not flushed:
+                flushed = True
+                emit({"event": "finished"})
             elif isinstance(a, (lt.torrent_error_alert, lt.file_error_alert)):
                 emit({"event": "error", "message": a.message()})
         while True:

@@ -9,7 +9,7 @@
 //
 //	name: flashcrowd              # required; names output directories
 //	description: text
-//	mode: emulated                # emulated | sim (sim is not implemented yet)
+//	mode: emulated                # emulated | sim (the simulator: up to 1,000,000 peers)
 //	seed: 1                       # seeds content, arrivals and every peer
 //	content:
 //	  size: 4MiB                  # required; B, KiB, MiB, GiB (binary)
@@ -18,6 +18,10 @@
 //	  interval: 5s                # announce interval (whole seconds)
 //	  peer_ttl: 10s               # default 2 × interval
 //	  numwant: 50                 # peers per announce, 1-200
+//	sim:                          # read by the simulator only
+//	  latency: 25ms               # one-way delay of every link
+//	  redundant_have: true        # false: announce a piece only to peers that lack it
+//	  progress_every: 1           # record a peer's progress every N pieces
 //	limits:
 //	  max_duration: 5m            # the world stops then, finished or not
 //	  max_conns: 80               # connections per peer

@@ -30,7 +30,7 @@ func FuzzParse(f *testing.F) {
 				w.Limits.MaxDuration <= 0 || w.Limits.MaxConns < 1 {
 				t.Fatalf("%s: tracker %+v limits %+v", w.Name(), w.Tracker, w.Limits)
 			}
-			if len(w.Groups) == 0 || w.Peers() > MaxPeers {
+			if len(w.Groups) == 0 || w.Peers() > w.MaxPeers() {
 				t.Fatalf("%s: %d groups, %d peers", w.Name(), len(w.Groups), w.Peers())
 			}
 			for _, g := range w.Groups {

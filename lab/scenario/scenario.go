@@ -60,9 +60,12 @@ const (
 	DefaultGossipInterval = time.Second
 	// MaxNumWant is the most peers the lab's tracker hands out at once.
 	MaxNumWant = 200
-	// MaxPeers bounds a world's size: each peer is a client with its own
+	// MaxPeers bounds an emulated world's size: each peer is a client with its own
 	// sockets, and every connection costs two descriptors in one process.
 	MaxPeers = 1000
+	// MaxSimPeers bounds a simulated world, whose peers cost memory
+	// only.
+	MaxSimPeers = 1_000_000
 )
 
 // Forever is After.Seed's value for "seed until the world ends".
@@ -95,6 +98,23 @@ type World struct {
 	Tracker Tracker
 	Limits  Limits
 	Groups  []Group
+	// Sim holds options only the simulator reads.
+	Sim SimOptions
+}
+
+// SimOptions are a world's settings for the simulator; the emulated world
+// ignores them (its latency is loopback's, its peers are real clients).
+type SimOptions struct {
+	// Latency is the one-way delay of every link (0: the simulator's
+	// default).
+	Latency time.Duration
+	// SkipRedundantHave (YAML: redundant_have: false) announces a piece
+	// only to neighbours that lack it, which halves a large world's
+	// HAVEs; by default peers announce every piece to every neighbour.
+	SkipRedundantHave bool
+	// ProgressEvery records a peer's progress every this many pieces (0:
+	// every piece).
+	ProgressEvery int
 }
 
 // Name is "scenario" or "scenario/variant".
@@ -106,6 +126,14 @@ func (w World) Name() string {
 }
 
 // Peers is the number of peer slots (restarts reuse a slot).
+// MaxPeers is how many peers fit in a world of w's mode.
+func (w World) MaxPeers() int {
+	if w.Mode == Sim {
+		return MaxSimPeers
+	}
+	return MaxPeers
+}
+
 func (w World) Peers() int {
 	n := 0
 	for _, g := range w.Groups {
@@ -243,6 +271,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 			}
 		}},
 		field{"seed", func(n *yaml.Node, p string) { d.uint64(n, p, &base.Seed) }},
+		field{"sim", func(n *yaml.Node, p string) { d.simOptions(&base.Sim, n, p) }},
 		field{"content", func(n *yaml.Node, p string) { nodes.content = n }},
 		field{"tracker", func(n *yaml.Node, p string) { nodes.tracker = n }},
 		field{"limits", func(n *yaml.Node, p string) { nodes.limits = n }},
@@ -398,8 +427,8 @@ func (d *decoder) world(w *World, content, tracker, limits *yaml.Node, groups []
 	case !maxConnsSet:
 		w.Limits.MaxConns = DefaultMaxConns
 	}
-	if n := w.Peers(); n > MaxPeers {
-		d.errorf(nil, "groups", "%d peers in all: at most %d fit in one world", n, MaxPeers)
+	if n, limit := w.Peers(), w.MaxPeers(); n > limit {
+		d.errorf(nil, "groups", "%d peers in all: at most %d fit in one %s world", n, limit, w.Mode)
 	}
 	if w.Gossip() {
 		// Gossip samples among connected peers (engine.GossipConfig),
@@ -601,6 +630,28 @@ func (d *decoder) after(a *After, n *yaml.Node, path string) {
 			a.Then = strings.ToLower(a.Then)
 			if a.Then != Leave && a.Then != Restart {
 				d.errorf(n, p, "unknown action %q (want leave or restart)", a.Then)
+			}
+		}},
+	)
+}
+
+func (d *decoder) simOptions(o *SimOptions, n *yaml.Node, path string) {
+	d.mapping(n, path,
+		field{"latency", func(n *yaml.Node, p string) {
+			d.duration(n, p, &o.Latency)
+			if o.Latency < 0 {
+				d.errorf(n, p, "%v: want a delay of 0 or more", o.Latency)
+			}
+		}},
+		field{"redundant_have", func(n *yaml.Node, p string) {
+			redundant := true
+			d.boolean(n, p, &redundant)
+			o.SkipRedundantHave = !redundant
+		}},
+		field{"progress_every", func(n *yaml.Node, p string) {
+			d.integer(n, p, &o.ProgressEvery)
+			if o.ProgressEvery < 1 {
+				d.errorf(n, p, "%d: want 1 or more pieces", o.ProgressEvery)
 			}
 		}},
 	)

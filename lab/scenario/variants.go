@@ -80,7 +80,7 @@ func (d *decoder) variants(base *World, n, content, tracker, limits *yaml.Node, 
 			}
 		}
 
-		w := World{Scenario: base.Scenario, Variant: name, Description: desc, Mode: base.Mode, Seed: base.Seed}
+		w := World{Scenario: base.Scenario, Variant: name, Description: desc, Mode: base.Mode, Seed: base.Seed, Sim: base.Sim}
 		if w.Description == "" {
 			w.Description = base.Description
 		}

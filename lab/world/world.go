@@ -98,6 +98,9 @@ func Run(ctx context.Context, w scenario.World, opt Options) (*lab.Run, error) {
 	if w.Mode == scenario.Sim {
 		return nil, fmt.Errorf("world %s: %w", w.Name(), ErrSimNotImplemented)
 	}
+	if n := w.Peers(); n > scenario.MaxPeers {
+		return nil, fmt.Errorf("world %s: %d peers: at most %d fit in the emulated world (run it with --mode sim)", w.Name(), n, scenario.MaxPeers)
+	}
 	if opt.SampleEvery <= 0 {
 		opt.SampleEvery = DefaultSampleEvery
 	}
