@@ -1,0 +1,131 @@
+// Command sim measures the simulator on a large world: wall and CPU time,
+// peak memory, events per second and bytes per simulated peer, plus how
+// far the run was from the fluid bound, so a speed-up that changes the
+// result shows.
+//
+// It runs a built-in scenario (bigswarm unless told otherwise) in the
+// simulator, optionally with its largest leecher group resized, in this
+// process, and reads the peak resident size from the kernel afterwards.
+// Run one size per process: the peak is the process's.
+//
+// Usage (from bench/): go run ./sim [-scenario bigswarm] [-leechers N] [-cpuprofile FILE]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"syscall"
+	"time"
+
+	"github.com/swarmlab/swarmlab/lab/metrics"
+	"github.com/swarmlab/swarmlab/lab/scenario"
+	"github.com/swarmlab/swarmlab/sim"
+)
+
+func main() {
+	name := flag.String("scenario", "bigswarm", "built-in scenario or file to simulate (its first world)")
+	leechers := flag.Int("leechers", 0, "resize the largest group to `N` peers (0: as the scenario says)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
+	flag.Parse()
+	if err := run(*name, *leechers, *cpuprofile); err != nil {
+		fmt.Fprintln(os.Stderr, "sim:", err)
+		os.Exit(1)
+	}
+}
+
+func run(name string, leechers int, cpuprofile string) error {
+	s, err := scenario.Open(name)
+	if err != nil {
+		return err
+	}
+	w := s.Worlds[0]
+	if leechers > 0 {
+		big := 0
+		for i, g := range w.Groups {
+			if g.Count > w.Groups[big].Count {
+				big = i
+			}
+		}
+		w.Groups[big].Count = leechers
+	}
+	cfg, err := sim.FromWorld(w)
+	if err != nil {
+		return err
+	}
+	if cpuprofile != "" {
+		f, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	cpu0 := cpuTime()
+	start := time.Now()
+	rec, st, err := sim.Run(cfg)
+	if err != nil {
+		return err
+	}
+	wall := time.Since(start)
+	cpu := cpuTime() - cpu0
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	peak := peakRSS()
+	peers := len(cfg.Peers)
+	sum := metrics.Compute(*rec)
+
+	fmt.Printf("world %s: %d peers, %d pieces of %d KiB, seed %d\n",
+		w.Name(), peers, cfg.Layout.NumPieces(), cfg.Layout.PieceLength>>10, cfg.Seed)
+	fmt.Printf("wall %.1f s, CPU %.1f s, GOMAXPROCS %d\n", wall.Seconds(), cpu.Seconds(), runtime.GOMAXPROCS(0))
+	fmt.Printf("events %d (%.0f/s of wall), messages %d\n", st.Events, float64(st.Events)/wall.Seconds(), st.Messages)
+	fmt.Printf("peak RSS %.0f MiB = %.1f KiB per peer; live heap after the run %.0f MiB = %.1f KiB per peer (the record included)\n",
+		float64(peak)/(1<<20), float64(peak)/1024/float64(peers),
+		float64(ms.HeapAlloc)/(1<<20), float64(ms.HeapAlloc)/1024/float64(peers))
+	if d := sum.Overall.CompletionTime; d != nil {
+		fmt.Printf("completed %d of %d leechers by %.1f s; completion time median %.1f s, p90 %.1f s\n",
+			d.N, peers-seeds(cfg), rec.End.Seconds(), d.Median, d.P90)
+	}
+	if b := sum.Bound; b.TMin != nil {
+		fmt.Printf("fluid bound T_min %.1f s", *b.TMin)
+		if b.Ratio != nil {
+			fmt.Printf(", makespan %.1f s = %.2f T_min", *b.Makespan, *b.Ratio)
+		}
+		fmt.Println()
+	}
+	return nil
+}
+
+func seeds(cfg sim.Config) int {
+	n := 0
+	for _, p := range cfg.Peers {
+		if p.Seed {
+			n++
+		}
+	}
+	return n
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peakRSS is the process's high-water resident size in bytes (Linux
+// reports ru_maxrss in KiB).
+func peakRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss << 10
+}
