@@ -177,11 +177,53 @@ func (s *Server) Announce(ctx context.Context, o Origin, req *tracker.AnnounceRe
 }
 
 func (s *Server) announce(ctx context.Context, o *Origin, req *tracker.AnnounceRequest, now time.Time, resp *tracker.AnnounceResponse) error {
-	if err := s.checkKey(o.Key); err != nil {
+	a, err := s.storeAnnounce(o, req)
+	if err != nil {
 		return err
 	}
+	res, err := s.store.Announce(ctx, a, now, resp.Peers[:0])
+	resp.Peers = res.Peers
+	if err != nil {
+		return s.storeFailure(err)
+	}
+	s.fill(resp, &res)
+	return nil
+}
+
+// announceCompact is Announce for replies that carry peers in compact
+// form, one address family only: it appends the peers to dst straight
+// from the store, with no []tracker.Peer in between, and fills resp but
+// for its Peers, which it leaves empty. The UDP frontend serves every
+// announce this way.
+func (s *Server) announceCompact(ctx context.Context, o *Origin, req *tracker.AnnounceRequest, now time.Time, resp *tracker.AnnounceResponse, dst []byte) ([]byte, error) {
+	p := protoOf(o)
+	a, err := s.storeAnnounce(o, req)
+	if err == nil {
+		var res store.Result
+		res, dst, err = s.store.AnnounceCompact(ctx, a, now, dst)
+		if err != nil {
+			err = s.storeFailure(err)
+		} else {
+			resp.Peers = resp.Peers[:0]
+			s.fill(resp, &res)
+		}
+	}
+	if err != nil {
+		s.metrics.failed(p, err)
+		return dst, err
+	}
+	s.metrics.announces[p][req.Event&3].Inc()
+	return dst, nil
+}
+
+// storeAnnounce checks an announce and turns it into what the store
+// records: the peer's address resolved and the peer count clamped.
+func (s *Server) storeAnnounce(o *Origin, req *tracker.AnnounceRequest) (store.Announce, error) {
+	if err := s.checkKey(o.Key); err != nil {
+		return store.Announce{}, err
+	}
 	if !s.listed(&req.InfoHash) {
-		return errNotListed
+		return store.Announce{}, errNotListed
 	}
 	ip := o.Remote
 	if s.cfg.AllowIPOverride && req.IP.IsValid() {
@@ -189,7 +231,7 @@ func (s *Server) announce(ctx context.Context, o *Origin, req *tracker.AnnounceR
 	}
 	ip = ip.Unmap().WithZone("")
 	if !ip.IsValid() || ip.IsUnspecified() || req.Port == 0 {
-		return errNoAddress
+		return store.Announce{}, errNoAddress
 	}
 	want := req.NumWant
 	if want < 0 {
@@ -199,7 +241,7 @@ func (s *Server) announce(ctx context.Context, o *Origin, req *tracker.AnnounceR
 	if o.MaxPeers > 0 {
 		want = min(want, o.MaxPeers)
 	}
-	res, err := s.store.Announce(ctx, store.Announce{
+	return store.Announce{
 		InfoHash: req.InfoHash,
 		PeerID:   req.PeerID,
 		Addr:     netip.AddrPortFrom(ip, req.Port),
@@ -207,19 +249,23 @@ func (s *Server) announce(ctx context.Context, o *Origin, req *tracker.AnnounceR
 		Event:    req.Event,
 		NumWant:  want,
 		Family:   o.Family,
-	}, now, resp.Peers[:0])
-	resp.Peers = res.Peers
-	if err != nil {
-		if store.IsFull(err) {
-			return &Failure{KindFull, err.Error()}
-		}
-		s.cfg.Logger.Warn("store announce failed", "err", err)
-		return &Failure{KindStore, "tracker storage failure; try again later"}
+	}, nil
+}
+
+// storeFailure turns a store error into the Failure the client sees.
+func (s *Server) storeFailure(err error) error {
+	if store.IsFull(err) {
+		return &Failure{KindFull, err.Error()}
 	}
+	s.cfg.Logger.Warn("store announce failed", "err", err)
+	return &Failure{KindStore, "tracker storage failure; try again later"}
+}
+
+// fill sets resp's fields other than Peers from a successful announce.
+func (s *Server) fill(resp *tracker.AnnounceResponse, res *store.Result) {
 	resp.Failure, resp.Warning, resp.TrackerID = "", "", ""
 	resp.Interval, resp.MinInterval = s.cfg.Interval, s.cfg.MinInterval
 	resp.Complete, resp.Incomplete = res.Complete, res.Incomplete
-	return nil
 }
 
 // Scrape appends the numbers for each of hashes to dst, in order. Hashes

@@ -157,10 +157,18 @@ func (w *udpWorker) handle(pkt []byte, from netip.AddrPort, now time.Time) []byt
 		key, _ := splitKeyPath(req.URLData)
 		o.Key = s.keyString(key)
 	}
-	if err := s.Announce(context.Background(), o, &req.Announce, now, &w.resp); err != nil {
+	// The store appends the peers, already in compact form, after room
+	// left for the header, which is written once the counts are known.
+	// The header is fixed-size, so writing it over that room (appending to
+	// out[:0], whose capacity holds it) leaves the peers in place.
+	out, err := s.announceCompact(context.Background(), &o, &req.Announce, now, &w.resp,
+		w.out[:tracker.UDPAnnounceHeaderSize])
+	w.out = out[:0] // keep the buffer should the store have grown it
+	if err != nil {
 		return tracker.AppendUDPError(w.out[:0], req.TransactionID, err.Error())
 	}
-	return tracker.AppendUDPAnnounceResponse(w.out[:0], req.TransactionID, &w.resp, fam == store.FamilyIPv6)
+	tracker.AppendUDPAnnounceResponse(out[:0], req.TransactionID, &w.resp, fam == store.FamilyIPv6)
+	return out
 }
 
 // fail answers a request that has not proven its source address: an error

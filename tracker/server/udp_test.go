@@ -264,3 +264,56 @@ func TestUDPFloodBounded(t *testing.T) {
 		t.Errorf("after the flood: %+v, %d refused", tot, refused)
 	}
 }
+
+// TestUDPCompactReply checks the reply the UDP frontend builds around the
+// peers the store writes in place: the header (action, transaction id,
+// interval, leechers, seeders), then the asked family's peers, each a
+// distinct member of the swarm other than the asker; and that a reply
+// following a longer one in the same buffer carries nothing stale.
+func TestUDPCompactReply(t *testing.T) {
+	s := newServer(t, Config{Interval: 7 * time.Second})
+	w := s.newUDPWorker()
+	members := map[netip.AddrPort]bool{}
+	for i := 0; i < 60; i++ {
+		a := announceReq(ih(1), i, int64(i%4)) // a quarter seeds
+		remote := netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})
+		if i%2 == 1 {
+			remote = netip.AddrFrom16([16]byte{0x20, 0x01, 15: byte(i)})
+		}
+		if err := s.Announce(t.Context(), Origin{Remote: remote}, &a, t0, &tracker.AnnounceResponse{}); err != nil {
+			t.Fatal(err)
+		}
+		members[netip.AddrPortFrom(remote, a.Port)] = true
+	}
+	for _, tc := range []struct {
+		from          string
+		numWant, want int
+		leechers      int // the asker is one, once per family
+	}{
+		{"127.0.0.1:9", 50, 30, 46}, {"127.0.0.1:9", 3, 3, 46}, {"[::1]:9", 40, 30, 47}, {"[::1]:9", 0, 0, 47},
+	} {
+		from := netip.MustParseAddrPort(tc.from)
+		id := binary.BigEndian.Uint64(w.handle(tracker.AppendUDPConnectRequest(nil, 1), from, t0)[8:])
+		a := announceReq(ih(1), 100, 5)
+		a.NumWant = tc.numWant
+		out := w.handle(tracker.AppendUDPAnnounceRequest(nil, id, 42, &a, nil), from, t0)
+		r, err := tracker.ParseUDPResponse(out, from.Addr().Is6())
+		if err != nil {
+			t.Fatalf("from %v: %v", from, err)
+		}
+		if r.Action != tracker.ActionAnnounce || r.TransactionID != 42 || r.Announce.Interval != 7*time.Second ||
+			r.Announce.Complete != 15 || r.Announce.Incomplete != tc.leechers {
+			t.Errorf("from %v: header %+v", from, r)
+		}
+		if len(r.Announce.Peers) != tc.want {
+			t.Errorf("from %v numwant %d: %d peers, want %d", from, tc.numWant, len(r.Announce.Peers), tc.want)
+		}
+		seen := map[netip.AddrPort]bool{}
+		for _, p := range r.Announce.Peers {
+			if !members[p.Addr] || seen[p.Addr] || p.Addr.Addr().Is4() != from.Addr().Is4() {
+				t.Fatalf("from %v: peer %v not a distinct member of the right family", from, p.Addr)
+			}
+			seen[p.Addr] = true
+		}
+	}
+}

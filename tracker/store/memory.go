@@ -5,8 +5,6 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"fmt"
-	"math/rand/v2"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,11 +20,13 @@ const numShards = 256
 
 // Memory is the in-memory Store.
 //
-// Its memory is bounded by Limits. A peer costs about 115 bytes: a 56-byte
-// slot, its 4-byte place in the sampling order and, in swarms of more than
-// smallSwarm peers, an index map entry, plus slice growth slack. A swarm
-// costs about 150 bytes more (its header and its entry in the shard's
-// map). BenchmarkMemoryFootprint measures both.
+// Its memory is bounded by Limits. An IPv4 peer takes 38 bytes in its
+// swarm's arrays (a 6-byte address and a 32-byte entry of peer id and
+// last-seen time), an IPv6 peer 12 more, plus 8 to 16 bytes of index in
+// swarms too big to scan (see scanLimit) and slice growth slack: about 66
+// bytes a peer in swarms of 1000, 75 in swarms of 10. A swarm costs about
+// 150 bytes more (its header and its entry in the shard's map).
+// BenchmarkMemoryFootprint measures both.
 type Memory struct {
 	lim    Limits
 	shards [numShards]shard
@@ -39,9 +39,12 @@ type Memory struct {
 type shard struct {
 	mu     sync.Mutex
 	swarms map[metainfo.Hash]*swarm
-	rng    *rand.Rand
+	rng    rng
+	// picks is sampling scratch for samples too big for an announce's
+	// stack; see picker.
+	picks []int32
 	// Keeps neighbouring shards' locks off one cache line.
-	_ [40]byte
+	_ [16]byte
 }
 
 // NewMemory returns an empty in-memory store.
@@ -55,82 +58,151 @@ func NewMemory(opts Options) *Memory {
 	}
 	for i := range m.shards {
 		m.shards[i].swarms = make(map[metainfo.Hash]*swarm)
-		m.shards[i].rng = rand.New(rand.NewPCG(seed, uint64(i)))
+		m.shards[i].rng = rng{splitmix64(seed ^ splitmix64(uint64(i)))}
 	}
 	return m
 }
 
 func (m *Memory) shardOf(h *metainfo.Hash) *shard { return &m.shards[h[0]] }
 
+// asker is where an announcing peer ended up: its family and position in
+// that family's set, or position -1 if it is not in the swarm.
+type asker struct {
+	fam Family
+	pos int32
+}
+
+// record applies a to its swarm, and sets res's counts; the caller holds
+// sh's lock. It returns the swarm to sample from, or nil when the announce
+// gets no peers (a stop, a refusal, or none wanted). (res is filled in
+// place rather than returned: copying a returned struct just built field
+// by field stalls on store forwarding, a measurable cost at this rate.)
+func (m *Memory) record(sh *shard, a *Announce, now time.Time, res *Result) (*swarm, asker, error) {
+	me := asker{fam: FamilyOf(a.Addr.Addr()), pos: -1}
+	sw := sh.swarms[a.InfoHash]
+	if sw == nil {
+		if a.Event == tracker.EventStopped {
+			return nil, me, nil
+		}
+		if m.swarms.Add(1) > int64(m.lim.MaxSwarms) {
+			m.swarms.Add(-1)
+			return nil, me, fmt.Errorf("%w (limit %d)", ErrTooManySwarms, m.lim.MaxSwarms)
+		}
+		sw = &swarm{}
+		sh.swarms[a.InfoHash] = sw
+	}
+	var err error
+	last := now.UnixNano()
+	if me.fam == FamilyIPv4 {
+		me.pos, err = touch(m, sw, &sw.v4, addr4Of(a.Addr), a, last)
+	} else {
+		if sw.v6 == nil {
+			sw.v6 = &peerSet[addr6]{}
+		}
+		me.pos, err = touch(m, sw, sw.v6, addr6Of(a.Addr), a, last)
+		if sw.v6.len() == 0 {
+			sw.v6 = nil
+		}
+	}
+	if sw.len() == 0 {
+		delete(sh.swarms, a.InfoHash)
+		m.swarms.Add(-1)
+	}
+	if err != nil {
+		return nil, me, err
+	}
+	sw.counts(res)
+	if a.Event == tracker.EventStopped || a.NumWant <= 0 {
+		return nil, me, nil
+	}
+	return sw, me, nil
+}
+
+// touch records, refreshes or removes the asker (at k) in set, one family
+// of sw, and returns its position, or -1 when it is not in the set after.
+func touch[K addrKey](m *Memory, sw *swarm, set *peerSet[K], k K, a *Announce, last int64) (int32, error) {
+	pos := set.find(k)
+	if a.Event == tracker.EventStopped {
+		if pos >= 0 {
+			set.remove(pos)
+			m.peers.Add(-1)
+		}
+		return -1, nil
+	}
+	if pos < 0 {
+		if err := m.admit(sw); err != nil {
+			return -1, err
+		}
+		if a.Event == tracker.EventCompleted {
+			sw.downloaded++
+		}
+		return set.insert(k, a.PeerID, a.Seed, last), nil
+	}
+	set.meta[pos] = peerMeta{id: a.PeerID, last: last}
+	wasSeed := pos < set.seeds
+	if a.Event == tracker.EventCompleted && !wasSeed {
+		// Counted once per leecher that finishes, not once per
+		// "completed" a client repeats after a lost response.
+		sw.downloaded++
+	}
+	return set.setSeed(pos, a.Seed), nil
+}
+
 // Announce implements Store.
 func (m *Memory) Announce(ctx context.Context, a Announce, now time.Time, dst []tracker.Peer) (Result, error) {
 	if m.closed.Load() {
 		return Result{Peers: dst}, ErrClosed
 	}
-	key := keyOf(a.Addr)
-	fam := FamilyOf(a.Addr.Addr())
-	part := partitionOf(fam, a.Seed)
 	sh := m.shardOf(&a.InfoHash)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-
-	sw := sh.swarms[a.InfoHash]
+	res := Result{Peers: dst}
+	sw, me, err := m.record(sh, &a, now, &res)
 	if sw == nil {
-		if a.Event == tracker.EventStopped {
-			return Result{Peers: dst}, nil
-		}
-		if m.swarms.Add(1) > int64(m.lim.MaxSwarms) {
-			m.swarms.Add(-1)
-			return Result{Peers: dst}, fmt.Errorf("%w (limit %d)", ErrTooManySwarms, m.lim.MaxSwarms)
-		}
-		sw = &swarm{}
-		sh.swarms[a.InfoHash] = sw
+		return res, err
 	}
-	slot := sw.find(key)
-
-	if a.Event == tracker.EventStopped {
-		if slot >= 0 {
-			sw.remove(slot)
-			m.peers.Add(-1)
-		}
-		res := sw.result(dst)
-		if sw.len() == 0 {
-			delete(sh.swarms, a.InfoHash)
-			m.swarms.Add(-1)
-		}
+	sp4, sp6 := sw.spans(a.Family, a.Seed, me.fam, me.pos)
+	n := sp4.size() + sp6.size()
+	if n == 0 {
 		return res, nil
 	}
-
-	if slot < 0 {
-		if err := m.admit(sw); err != nil {
-			if sw.len() == 0 {
-				delete(sh.swarms, a.InfoHash)
-				m.swarms.Add(-1)
-			}
-			return Result{Peers: dst}, err
-		}
-		slot = sw.insert(key, a.PeerID, part, now.UnixNano())
-		if a.Event == tracker.EventCompleted {
-			sw.downloaded++
-		}
-	} else {
-		e := &sw.slab[slot]
-		e.id = a.PeerID
-		e.last = now.UnixNano()
-		wasSeed := isSeedPart(e.part)
-		if a.Event == tracker.EventCompleted && !wasSeed {
-			// Counted once per leecher that finishes, not once per
-			// "completed" a client repeats after a lost response.
-			sw.downloaded++
-		}
-		if e.part != part {
-			sw.move(slot, part)
-		}
-	}
-
-	res := sw.result(dst)
-	res.Peers = sw.sample(sh.rng, slot, a.Family, a.Seed, a.NumWant, dst)
+	// Declared only now: Go zeroes it, and most swarms are too small to
+	// give an announce anyone.
+	var small [stackPicks]int32
+	p := picker{rng: &sh.rng, small: &small, big: &sh.picks}
+	res.Peers = sw.appendPeers(dst, sp4, sp6, p.pick(n, a.NumWant))
 	return res, nil
+}
+
+// AnnounceCompact implements Store. The chosen peers' keys are already in
+// compact form, so they are copied straight into dst.
+func (m *Memory) AnnounceCompact(ctx context.Context, a Announce, now time.Time, dst []byte) (Result, []byte, error) {
+	if a.Family != FamilyIPv4 && a.Family != FamilyIPv6 {
+		return Result{}, dst, errCompactFamily
+	}
+	if m.closed.Load() {
+		return Result{}, dst, ErrClosed
+	}
+	sh := m.shardOf(&a.InfoHash)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	var res Result
+	sw, me, err := m.record(sh, &a, now, &res)
+	if sw == nil {
+		return res, dst, err
+	}
+	sp4, sp6 := sw.spans(a.Family, a.Seed, me.fam, me.pos)
+	if sp4.size()+sp6.size() == 0 {
+		return res, dst, nil
+	}
+	var small [stackPicks]int32 // see Announce
+	p := picker{rng: &sh.rng, small: &small, big: &sh.picks}
+	if a.Family == FamilyIPv4 {
+		dst = appendCompact4(dst, &sw.v4, sp4, p.pick(sp4.size(), a.NumWant))
+	} else {
+		dst = appendCompact6(dst, sw.v6, sp6, p.pick(sp6.size(), a.NumWant))
+	}
+	return res, dst, nil
 }
 
 // admit checks the limits for one more peer in sw and counts it.
@@ -155,7 +227,8 @@ func (m *Memory) Scrape(ctx context.Context, hashes []metainfo.Hash, dst []track
 		var st tracker.ScrapeStats
 		sh.mu.Lock()
 		if sw := sh.swarms[hashes[i]]; sw != nil {
-			r := sw.result(nil)
+			var r Result
+			sw.counts(&r)
 			st = tracker.ScrapeStats{Complete: r.Complete, Downloaded: r.Downloaded, Incomplete: r.Incomplete}
 		}
 		sh.mu.Unlock()
@@ -225,22 +298,4 @@ func (m *Memory) Close() error {
 	m.swarms.Store(0)
 	m.peers.Store(0)
 	return nil
-}
-
-// peerKey is a peer's address and port: the IP in 16-byte form (IPv4 as
-// IPv4-mapped) then the port, big-endian. A fixed-size array hashes and
-// compares faster than netip.AddrPort, which carries a zone handle.
-type peerKey [18]byte
-
-func keyOf(ap netip.AddrPort) peerKey {
-	var k peerKey
-	a16 := ap.Addr().Unmap().As16()
-	copy(k[:16], a16[:])
-	binary.BigEndian.PutUint16(k[16:], ap.Port())
-	return k
-}
-
-func (k *peerKey) addrPort() netip.AddrPort {
-	a := netip.AddrFrom16([16]byte(k[:16])).Unmap()
-	return netip.AddrPortFrom(a, binary.BigEndian.Uint16(k[16:]))
 }

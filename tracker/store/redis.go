@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"sync/atomic"
@@ -150,8 +152,47 @@ const (
 
 // Announce implements Store.
 func (r *Redis) Announce(ctx context.Context, a Announce, now time.Time, dst []tracker.Peer) (Result, error) {
+	res, ps, err := r.run(ctx, &a, now)
+	res.Peers = dst
+	if err != nil {
+		return res, err
+	}
+	for ; len(ps) > 0; ps = ps[memberSize:] {
+		var k peerKey
+		copy(k[:], ps)
+		p := tracker.Peer{Addr: k.addrPort()}
+		copy(p.ID[:], ps[len(peerKey{}):memberSize])
+		res.Peers = append(res.Peers, p)
+	}
+	return res, nil
+}
+
+// AnnounceCompact implements Store. The script already keeps to one family
+// when asked to, so each member's address key only needs cutting down to
+// the compact form.
+func (r *Redis) AnnounceCompact(ctx context.Context, a Announce, now time.Time, dst []byte) (Result, []byte, error) {
+	if a.Family != FamilyIPv4 && a.Family != FamilyIPv6 {
+		return Result{}, dst, errCompactFamily
+	}
+	res, ps, err := r.run(ctx, &a, now)
+	if err != nil {
+		return res, dst, err
+	}
+	for ; len(ps) > 0; ps = ps[memberSize:] {
+		if a.Family == FamilyIPv4 {
+			dst = append(dst, ps[12:len(peerKey{})]...) // IPv4-mapped: the last 4 address bytes
+		} else {
+			dst = append(dst, ps[:len(peerKey{})]...)
+		}
+	}
+	return res, dst, nil
+}
+
+// run runs the announce script and returns the counts and the sampled
+// members (address key then peer id, memberSize bytes each).
+func (r *Redis) run(ctx context.Context, a *Announce, now time.Time) (Result, string, error) {
 	if r.closed.Load() {
-		return Result{Peers: dst}, ErrClosed
+		return Result{}, "", ErrClosed
 	}
 	sw := r.prefix + string(a.InfoHash[:])
 	keys := []string{sw + ":1", sw + ":2", sw + ":3", sw + ":4", sw + ":i", r.kSwarms, r.kPeers, r.kSeeds, r.kExp}
@@ -170,41 +211,53 @@ func (r *Redis) Announce(ctx context.Context, a Announce, now time.Time, dst []t
 		now.UnixMicro(), r.lim.MaxSwarms, r.lim.MaxPeersPerSwarm, r.lim.MaxPeers, r.nextSeed(),
 	).Slice()
 	if err != nil {
-		return Result{Peers: dst}, fmt.Errorf("redis store: announce: %w", err)
+		return Result{}, "", fmt.Errorf("redis store: announce: %w", err)
 	}
 	if len(v) < 4 {
-		return Result{Peers: dst}, fmt.Errorf("redis store: announce: malformed reply of %d items", len(v))
+		return Result{}, "", fmt.Errorf("redis store: announce: malformed reply of %d items", len(v))
 	}
 	switch code, _ := v[0].(int64); code {
 	case codeOK:
 	case codeTooManySwarms:
-		return Result{Peers: dst}, fmt.Errorf("%w (limit %d)", ErrTooManySwarms, r.lim.MaxSwarms)
+		return Result{}, "", fmt.Errorf("%w (limit %d)", ErrTooManySwarms, r.lim.MaxSwarms)
 	case codeSwarmFull:
-		return Result{Peers: dst}, fmt.Errorf("%w (limit %d peers)", ErrSwarmFull, r.lim.MaxPeersPerSwarm)
+		return Result{}, "", fmt.Errorf("%w (limit %d peers)", ErrSwarmFull, r.lim.MaxPeersPerSwarm)
 	case codeTooManyPeers:
-		return Result{Peers: dst}, fmt.Errorf("%w (limit %d)", ErrTooManyPeers, r.lim.MaxPeers)
+		return Result{}, "", fmt.Errorf("%w (limit %d)", ErrTooManyPeers, r.lim.MaxPeers)
 	default:
-		return Result{Peers: dst}, fmt.Errorf("redis store: announce: unknown result code %v", v[0])
+		return Result{}, "", fmt.Errorf("redis store: announce: unknown result code %v", v[0])
 	}
-	res := Result{Peers: dst}
+	var res Result
 	res.Complete, res.Incomplete, res.Downloaded = asInt(v[1]), asInt(v[2]), asInt(v[3])
 	if len(v) < 5 {
-		return res, nil
+		return res, "", nil
 	}
-	// The sampled peers come as one string of set members: address key
-	// then peer id, memberSize bytes each.
 	ps, _ := v[4].(string)
 	if len(ps)%memberSize != 0 {
-		return Result{Peers: dst}, fmt.Errorf("redis store: announce: %d bytes of peers is not a whole number of entries", len(ps))
+		return Result{}, "", fmt.Errorf("redis store: announce: %d bytes of peers is not a whole number of entries", len(ps))
 	}
-	for ; len(ps) > 0; ps = ps[memberSize:] {
-		var k peerKey
-		copy(k[:], ps)
-		p := tracker.Peer{Addr: k.addrPort()}
-		copy(p.ID[:], ps[len(peerKey{}):memberSize])
-		res.Peers = append(res.Peers, p)
+	return res, ps, nil
+}
+
+// Partitions of a swarm in the Redis store, numbered from 0 here and from
+// 1 in the scripts.
+const (
+	partSeed4 = iota
+	partLeech4
+	partLeech6
+	partSeed6
+)
+
+func partitionOf(f Family, seed bool) int {
+	switch {
+	case f == FamilyIPv6 && seed:
+		return partSeed6
+	case f == FamilyIPv6:
+		return partLeech6
+	case seed:
+		return partSeed4
 	}
-	return res, nil
+	return partLeech4
 }
 
 func asInt(v any) int {
@@ -299,4 +352,22 @@ func (r *Redis) Close() error {
 func (r *Redis) String() string {
 	o := r.c.Options()
 	return "redis://" + o.Addr + "/" + strconv.Itoa(o.DB) + " prefix " + strconv.Quote(r.prefix)
+}
+
+// peerKey is a peer's address and port as the Redis store keeps it: the IP
+// in 16-byte form (IPv4 as IPv4-mapped) then the port, big-endian, one
+// fixed-size member format for both families.
+type peerKey [18]byte
+
+func keyOf(ap netip.AddrPort) peerKey {
+	var k peerKey
+	a16 := ap.Addr().Unmap().As16()
+	copy(k[:16], a16[:])
+	binary.BigEndian.PutUint16(k[16:], ap.Port())
+	return k
+}
+
+func (k *peerKey) addrPort() netip.AddrPort {
+	a := netip.AddrFrom16([16]byte(k[:16])).Unmap()
+	return netip.AddrPortFrom(a, binary.BigEndian.Uint16(k[16:]))
 }

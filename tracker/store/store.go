@@ -28,6 +28,14 @@ type Store interface {
 	// error wraps ErrTooManySwarms, ErrSwarmFull or ErrTooManyPeers.
 	Announce(ctx context.Context, a Announce, now time.Time, dst []tracker.Peer) (Result, error)
 
+	// AnnounceCompact is Announce for compact peer lists (BEP 23, and
+	// every UDP response): it appends the chosen peers to dst in compact
+	// form, 6 bytes (IPv4 address, port) or 18 (IPv6 address, port) each,
+	// and returns the grown dst; Result.Peers is nil. The entries' size
+	// must be known, so a.Family must be FamilyIPv4 or FamilyIPv6. Without
+	// peer ids to return and convert, this is the cheaper path.
+	AnnounceCompact(ctx context.Context, a Announce, now time.Time, dst []byte) (Result, []byte, error)
+
 	// Scrape appends the numbers of each swarm in hashes, in order, to dst;
 	// an unknown swarm has all-zero numbers.
 	Scrape(ctx context.Context, hashes []metainfo.Hash, dst []tracker.ScrapeStats) ([]tracker.ScrapeStats, error)
@@ -110,9 +118,9 @@ type Limits struct {
 	MaxPeers int
 }
 
-// Default limits. The memory store holds about 115 bytes per peer plus
+// Default limits. The memory store holds about 75 bytes per peer plus
 // about 150 per swarm (BenchmarkMemoryFootprint), so at the defaults it
-// stays under about 650 MB however clients behave.
+// stays under about 500 MB however clients behave.
 const (
 	DefaultMaxSwarms        = 1 << 20
 	DefaultMaxPeersPerSwarm = 1 << 16
@@ -150,6 +158,10 @@ var (
 	ErrTooManyPeers  = errors.New("tracker is full: too many peers")
 	ErrClosed        = errors.New("store is closed")
 )
+
+// errCompactFamily refuses a compact announce that does not name the one
+// family its entries are to have.
+var errCompactFamily = errors.New("store: a compact announce needs Family IPv4 or IPv6")
 
 // IsFull reports whether err is one of the limit errors.
 func IsFull(err error) bool {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -31,6 +32,8 @@ func Run(t *testing.T, open Opener) {
 		{"NeverAskerNoRepeats", testNeverAskerNoRepeats},
 		{"NumWant", testNumWant},
 		{"Uniform", testUniform},
+		{"Compact", testCompact},
+		{"CompactUniform", testCompactUniform},
 		{"Families", testFamilies},
 		{"AddressIdentifiesPeer", testAddressIdentifiesPeer},
 		{"Expire", testExpire},
@@ -648,5 +651,141 @@ func testClosed(t *testing.T, open Opener) {
 	// Close is idempotent: the opener's cleanup closes it again.
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+// compactPeers decodes a compact peer list of the given family, failing
+// on a length that is not a whole number of entries.
+func compactPeers(t *testing.T, b []byte, fam store.Family) []netip.AddrPort {
+	t.Helper()
+	size := 6
+	if fam == store.FamilyIPv6 {
+		size = 18
+	}
+	if len(b)%size != 0 {
+		t.Fatalf("%d bytes of compact peers of %d bytes each", len(b), size)
+	}
+	var out []netip.AddrPort
+	for ; len(b) > 0; b = b[size:] {
+		a, _ := netip.AddrFromSlice(b[:size-2])
+		out = append(out, netip.AddrPortFrom(a, binary.BigEndian.Uint16(b[size-2:])))
+	}
+	return out
+}
+
+// testCompact checks AnnounceCompact against the rules Announce follows:
+// the same counts, peers appended to dst in the asked family's compact
+// form, never the asker, no repeats, seeds get only leechers, a stopping
+// peer gets none; and a compact announce without a single family is
+// refused without being recorded.
+func testCompact(t *testing.T, open Opener) {
+	s := open(t, store.Options{Seed: 1})
+	ctx := context.Background()
+	h := hash(14)
+	seeds := map[netip.AddrPort]bool{}
+	for i := 0; i < 30; i++ {
+		a := leech(h, i)
+		if i%2 == 0 {
+			a.Addr = addr6(i)
+		}
+		a.Seed = i%3 == 0
+		announce(t, s, a, at(0))
+		seeds[a.Addr] = a.Seed
+	}
+	for _, tc := range []struct {
+		fam  store.Family
+		seed bool
+		want int // peers of the family the asker may get
+	}{
+		{store.FamilyIPv4, false, 15},
+		{store.FamilyIPv4, true, 10},
+		{store.FamilyIPv6, false, 15},
+		{store.FamilyIPv6, true, 10},
+	} {
+		for _, numWant := range []int{0, 4, 50} {
+			a := leech(h, 40)
+			a.Addr = addr4(40)
+			if tc.fam == store.FamilyIPv6 {
+				a.Addr = addr6(40)
+			}
+			a.Seed, a.Family, a.NumWant = tc.seed, tc.fam, numWant
+			dst := []byte("head")
+			res, out, err := s.AnnounceCompact(ctx, a, at(1), dst)
+			if err != nil {
+				t.Fatalf("family %d seed %v: %v", tc.fam, tc.seed, err)
+			}
+			if string(out[:4]) != "head" || res.Peers != nil {
+				t.Fatalf("family %d: dst not appended to, or Peers set", tc.fam)
+			}
+			complete, incomplete := 10, 21
+			if tc.seed {
+				complete, incomplete = 11, 20
+			}
+			checkCounts(t, "compact", res, complete, incomplete, 0)
+			got := compactPeers(t, out[4:], tc.fam)
+			if len(got) != min(numWant, tc.want) {
+				t.Errorf("family %d seed %v numwant %d: %d peers, want %d",
+					tc.fam, tc.seed, numWant, len(got), min(numWant, tc.want))
+			}
+			seen := map[netip.AddrPort]bool{}
+			for _, p := range got {
+				seed, ok := seeds[p]
+				switch {
+				case !ok:
+					t.Fatalf("family %d: returned %v, not in the swarm", tc.fam, p)
+				case seen[p]:
+					t.Fatalf("family %d: %v twice", tc.fam, p)
+				case tc.seed && seed:
+					t.Fatalf("seed given seed %v", p)
+				case store.FamilyOf(p.Addr()) != tc.fam:
+					t.Fatalf("family %d given %v", tc.fam, p)
+				}
+				seen[p] = true
+			}
+			stop := a
+			stop.Event = tracker.EventStopped
+			res, out, err = s.AnnounceCompact(ctx, stop, at(1), nil)
+			if err != nil || len(out) != 0 {
+				t.Fatalf("stop: %d bytes of peers, %v", len(out), err)
+			}
+			checkCounts(t, "compact stop", res, 10, 20, 0)
+		}
+	}
+	a := leech(hash(15), 1)
+	if _, _, err := s.AnnounceCompact(ctx, a, at(2), nil); err == nil {
+		t.Errorf("compact announce with FamilyAny accepted")
+	}
+	st, err := s.Scrape(ctx, []metainfo.Hash{hash(15)}, nil)
+	if err != nil || st[0] != (tracker.ScrapeStats{}) {
+		t.Errorf("refused compact announce recorded: %v %v", st, err)
+	}
+}
+
+// testCompactUniform is testUniform through AnnounceCompact.
+func testCompactUniform(t *testing.T, open Opener) {
+	s := open(t, store.Options{Seed: 7})
+	h := hash(16)
+	for i := 0; i < 10; i++ {
+		announce(t, s, leech(h, i), at(0))
+	}
+	count := map[netip.AddrPort]int{}
+	const draws = 3000
+	var buf []byte
+	for d := 0; d < draws; d++ {
+		a := leech(h, d%10)
+		a.NumWant, a.Family = 3, store.FamilyIPv4
+		_, out, err := s.AnnounceCompact(context.Background(), a, at(1), buf[:0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = out
+		for _, p := range compactPeers(t, out, store.FamilyIPv4) {
+			count[p]++
+		}
+	}
+	for i := 0; i < 10; i++ {
+		if c := count[addr4(i)]; c < 600 || c > 1200 {
+			t.Errorf("peer %d drawn %d times, want about 900 (counts %v)", i, c, count)
+		}
 	}
 }
