@@ -15,7 +15,6 @@ const (
 	evUpWake                     // a rate-capped connection may send again
 	evLeave                      // a peer leaves (peer)
 	evSample                     // record byte counters
-	evDeliver                    // a control message reaches its receiver (fl)
 	evTrain                      // a train of control messages arrives (tr)
 )
 

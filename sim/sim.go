@@ -241,17 +241,9 @@ func (s *Sim) handle(e event) {
 	case evUpDone:
 		s.upDone(e.fl)
 	case evArrive:
-		// An unlimited, idle downlink takes a message at once: deliver
-		// it now rather than through two more events.
-		if r := e.fl.from.remote.owner; r.down.rate <= 0 && !r.down.busy && r.down.head == len(r.down.fifo) {
-			s.deliver(e.fl)
-		} else {
-			s.arrive(e.fl)
-		}
+		s.arrive(e.fl)
 	case evDownDone:
 		s.downDone(e.fl)
-	case evDeliver:
-		s.deliver(e.fl)
 	case evTrain:
 		s.deliverTrain(e.tr)
 	case evUpWake:
@@ -452,18 +444,9 @@ func (s *Sim) apply(p *peer) {
 			a := &acts[i]
 			switch a.Kind {
 			case engine.Send:
-				c := s.connByID(p, a.Conn)
-				if c == nil {
-					break
+				if c := s.connByID(p, a.Conn); c != nil {
+					tr = s.send(tr, c, &a.Msg)
 				}
-				if size := a.Msg.WireLength(); size >= controlSize {
-					s.enqueue(c, item{msg: a.Msg, size: size})
-					break
-				}
-				if tr == nil {
-					tr = s.newTrain()
-				}
-				tr.items = append(tr.items, newTrainItem(c, &a.Msg))
 			case engine.Upload:
 				if c := s.connByID(p, a.Conn); c != nil {
 					m := wire.Message{Type: wire.Piece, Index: a.Piece, Begin: a.Begin, Block: s.zero[:a.Length]}

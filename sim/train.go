@@ -40,6 +40,22 @@ func (it *trainItem) message() wire.Message {
 	return wire.Message{Type: it.typ, Index: it.index, Begin: it.begin, Length: it.length}
 }
 
+// send sends m on c: a control message joins the train tr (one is
+// started if tr is nil), anything larger queues for the uplink. It
+// returns the train.
+func (s *Sim) send(tr *train, c *conn, m *wire.Message) *train {
+	size := m.WireLength()
+	if size >= controlSize {
+		s.enqueue(c, item{msg: *m, size: size})
+		return tr
+	}
+	if tr == nil {
+		tr = s.newTrain()
+	}
+	tr.items = append(tr.items, newTrainItem(c, m))
+	return tr
+}
+
 func (s *Sim) newTrain() *train {
 	if n := len(s.trains); n > 0 {
 		t := s.trains[n-1]
@@ -49,10 +65,10 @@ func (s *Sim) newTrain() *train {
 	return &train{}
 }
 
-// dispatch schedules a filled train and returns nil, for the caller's
-// variable.
+// dispatch schedules a train, if there is one, and returns nil, for the
+// caller's variable.
 func (s *Sim) dispatch(t *train) *train {
-	if t != nil && len(t.items) > 0 {
+	if t != nil {
 		s.q.push(event{at: s.now + s.cfg.Latency, kind: evTrain, tr: t})
 	}
 	return nil
@@ -61,14 +77,8 @@ func (s *Sim) dispatch(t *train) *train {
 // deliverTrain hands each message of a train to its receiver.
 func (s *Sim) deliverTrain(t *train) {
 	for i := range t.items {
-		it := &t.items[i]
-		to := it.from.remote
-		if p := to.owner; to.open && p.eng != nil {
-			s.stats.messages++
-			m := it.message()
-			p.eng.Receive(to.id, &m, s.now)
-			s.apply(p)
-		}
+		m := t.items[i].message()
+		s.receive(t.items[i].from.remote, &m)
 	}
 	clear(t.items)
 	t.items = t.items[:0]
