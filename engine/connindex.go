@@ -22,8 +22,8 @@ func (x *connIndex) get(c ConnID) *peer {
 
 func (x *connIndex) put(c ConnID, p *peer) {
 	if c > 0 && c <= maxDenseConnID {
-		for int(c) > len(x.dense) {
-			x.dense = append(x.dense, nil)
+		if n := int(c) - len(x.dense); n > 0 {
+			x.dense = append(x.dense, make([]*peer, n)...)
 		}
 		x.dense[c-1] = p
 		return

@@ -1,6 +1,7 @@
 package picker
 
 import (
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"time"
@@ -68,13 +69,23 @@ func isCandidate(v *View, p Peer, piece int) bool {
 	return p.Has.Has(piece) && !v.Have.Has(piece) && !v.Started.Has(piece)
 }
 
-// randomCandidate picks uniformly among all candidates, in two passes over
-// the words: count, then find the k-th.
-func randomCandidate(v *View, p Peer) (int, bool) {
+// countCandidates counts the candidates, stopping once the count passes
+// limit (it then returns some number above limit).
+func countCandidates(v *View, p Peer, limit int) int {
 	total := 0
 	for i := range p.Has.Words() {
 		total += bits.OnesCount64(candidates(v, p, i))
+		if total > limit {
+			break
+		}
 	}
+	return total
+}
+
+// randomCandidate picks uniformly among all candidates, in two passes over
+// the words: count, then find the k-th.
+func randomCandidate(v *View, p Peer) (int, bool) {
+	total := countCandidates(v, p, math.MaxInt)
 	if total == 0 {
 		return 0, false
 	}

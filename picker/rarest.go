@@ -28,14 +28,10 @@ func (r Rarest) Pick(v *View, p Peer) (int, bool) {
 	if v.Have.Count() < r.RandomFirst {
 		return randomCandidate(v, p)
 	}
-	total := 0
-	for i := range p.Has.Words() {
-		total += bits.OnesCount64(candidates(v, p, i))
-		if total > fewCandidates {
-			return r.walk(v, p)
-		}
-	}
-	if total == 0 {
+	switch n := countCandidates(v, p, fewCandidates); {
+	case n > fewCandidates:
+		return r.walk(v, p)
+	case n == 0:
 		return 0, false
 	}
 	return rarestOf(v, p)
