@@ -16,6 +16,7 @@ package sim
 import (
 	"flag"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -24,7 +25,6 @@ import (
 	"time"
 
 	"github.com/swarmlab/swarmlab/engine"
-	"github.com/swarmlab/swarmlab/lab"
 	"github.com/swarmlab/swarmlab/lab/metrics"
 )
 
@@ -81,12 +81,7 @@ func runFluid(t *testing.T, cfg Config) fluidResult {
 		t.Fatalf("%s: not seed-bottlenecked: terms server %.3g s, swarm %.3g s, download %.3g s",
 			cfg.Name, b.ServerTerm, b.SwarmTerm, b.DownloadTerm)
 	}
-	first := time.Duration(-1)
-	for _, e := range run.Events {
-		if e.Kind == lab.Completed && (first < 0 || e.At < first) {
-			first = e.At
-		}
-	}
+	first := slices.Min(slices.Collect(maps.Values(completions(run))))
 	// The seed is peer 0. Its first sample at or after the first
 	// completion overstates its upload then by at most one sampling
 	// period: 16 KiB, half a percent of the content.
@@ -229,12 +224,7 @@ func gossipCompletions(t *testing.T, cfg Config) []time.Duration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var done []time.Duration
-	for _, e := range run.Events {
-		if e.Kind == lab.Completed {
-			done = append(done, e.At)
-		}
-	}
+	done := slices.Collect(maps.Values(completions(run)))
 	if len(done) != len(cfg.Peers)-1 {
 		t.Fatalf("%s seed %d: %d of %d peers completed by %v", cfg.Name, cfg.Seed, len(done), len(cfg.Peers)-1, run.End)
 	}

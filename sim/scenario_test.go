@@ -3,7 +3,6 @@ package sim
 import (
 	"testing"
 
-	"github.com/swarmlab/swarmlab/lab"
 	"github.com/swarmlab/swarmlab/lab/scenario"
 )
 
@@ -24,13 +23,7 @@ func TestBuiltinScenariosInSim(t *testing.T) {
 			if run.Mode != "sim" || !run.Verified || run.Scenario != w.Name() {
 				t.Errorf("%s: mode %q verified %v scenario %q", w.Name(), run.Mode, run.Verified, run.Scenario)
 			}
-			completed := 0
-			for _, e := range run.Events {
-				if e.Kind == lab.Completed {
-					completed++
-				}
-			}
-			if completed == 0 {
+			if len(completions(run)) == 0 {
 				t.Errorf("%s: nobody completed", w.Name())
 			}
 		}
