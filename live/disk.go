@@ -1,11 +1,11 @@
 package live
 
 import (
-	"crypto/sha1"
 	"fmt"
-	"io"
 	"runtime"
 	"sync"
+
+	"github.com/swarmlab/swarmlab/storage"
 )
 
 // disk writes blocks and verifies pieces for one torrent. Jobs run in the
@@ -94,9 +94,12 @@ func (d *disk) loop() {
 }
 
 // maxStaged bounds a coalesced write. Blocks of a piece mostly arrive in
-// order, so runs of adjacent blocks are common; writing a run with one
-// pwrite instead of one per 16 KiB block cut the disk worker's system
-// time by an order of magnitude in profiles of a 1 GiB download.
+// order, so runs of adjacent blocks are common, and a run goes out in one
+// pwrite instead of one per 16 KiB block: up to 64 times fewer system
+// calls, and each block's buffer goes back to the pool as soon as it is
+// copied. In CPU the two roughly break even where writes land in the page
+// cache: writing 256 MiB through storage.Files on the 2-core VM took about
+// 90 ms either way, the copy's user time offsetting the system time saved.
 const maxStaged = 1 << 20
 
 // stage adds a block to the run of adjacent blocks being collected,
@@ -126,15 +129,9 @@ func (d *disk) flush() {
 func (d *disk) hashLoop() {
 	buf := make([]byte, d.t.layout.PieceLength)
 	for piece := range d.hashJobs {
-		size := d.t.layout.PieceSize(piece)
-		b := buf[:size]
-		n, err := d.t.store.ReadAt(b, int64(piece)*d.t.layout.PieceLength)
-		ok := false
-		switch {
-		case err != nil && err != io.EOF:
-			d.fail(fmt.Errorf("live: reading piece %d: %w", piece, err))
-		case int64(n) == size:
-			ok = sha1.Sum(b) == [20]byte(d.t.meta.Info.PieceHash(piece))
+		ok, err := storage.VerifyPiece(d.t.store, &d.t.meta.Info, piece, buf)
+		if err != nil {
+			d.fail(fmt.Errorf("live: %w", err))
 		}
 		if d.err() != nil {
 			// After a storage failure a bad hash may be ours, not the

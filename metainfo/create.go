@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -122,11 +121,7 @@ func Create(ctx context.Context, root string, opts CreateOptions) (*MetaInfo, er
 	// each worker writes only its own pieces' 20-byte slots.
 	info.Pieces = make([]byte, ((total-1)/pl+1)*HashSize)
 
-	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if err := hashPieces(ctx, info, srcs, total, workers, opts.Progress); err != nil {
+	if err := hashPieces(ctx, info, srcs, total, opts.Workers, opts.Progress); err != nil {
 		return nil, err
 	}
 
@@ -322,15 +317,10 @@ func scanContent(root string) (*Info, []*srcFile, int64, error) {
 	return info, srcs, total, nil
 }
 
-// hashPieces fills info.Pieces. Workers claim piece indices from a shared
-// counter, so they all stay busy whatever the file layout, and read each
-// piece with ReadAt into their own buffer, which lets them share one
+// hashPieces fills info.Pieces on workers goroutines (Info.EachPiece),
+// which read each piece with ReadAt into their own buffer and so share one
 // *os.File per file without seeking.
 func hashPieces(ctx context.Context, info *Info, srcs []*srcFile, total int64, workers int, progress func(hashed, total int64)) error {
-	numPieces := int64(len(info.Pieces) / HashSize)
-	if int64(workers) > numPieces {
-		workers = int(numPieces)
-	}
 	// Pieces per file, so the worker that hashes a file's last piece can
 	// close it.
 	pl := info.PieceLength
@@ -349,46 +339,7 @@ func hashPieces(ctx context.Context, info *Info, srcs []*srcFile, total int64, w
 	}()
 
 	var (
-		next     atomic.Int64
 		hashed   atomic.Int64
-		wg       sync.WaitGroup
-		failOnce sync.Once
-		failed   atomic.Bool
-		firstErr error // written once under failOnce, read after wg.Wait
-	)
-	fail := func(err error) {
-		failOnce.Do(func() {
-			firstErr = err
-			failed.Store(true)
-		})
-	}
-	for range workers {
-		wg.Go(func() {
-			// A piece is never longer than the content, which matters for
-			// a small file given a large explicit piece length.
-			buf := make([]byte, min(pl, total))
-			for !failed.Load() {
-				// Polled once per piece (at least 16 KiB of work), which
-				// bounds how late a cancellation is noticed.
-				if err := ctx.Err(); err != nil {
-					fail(err)
-					return
-				}
-				i := next.Add(1) - 1
-				if i >= numPieces {
-					return
-				}
-				n, err := hashPiece(info, srcs, i, buf)
-				if err != nil {
-					fail(err)
-					return
-				}
-				hashed.Add(n)
-			}
-		})
-	}
-
-	var (
 		reporter sync.WaitGroup
 		stop     = make(chan struct{})
 	)
@@ -406,12 +357,18 @@ func hashPieces(ctx context.Context, info *Info, srcs []*srcFile, total int64, w
 			}
 		})
 	}
-	wg.Wait()
+	err := info.EachPiece(ctx, workers, func(p int, buf []byte) error {
+		if err := hashPiece(info, srcs, p, buf); err != nil {
+			return err
+		}
+		hashed.Add(int64(len(buf)))
+		return nil
+	})
 	// The reporter is gone before the final call, so calls never overlap.
 	close(stop)
 	reporter.Wait()
-	if firstErr != nil {
-		return firstErr
+	if err != nil {
+		return err
 	}
 	if progress != nil {
 		progress(total, total)
@@ -419,44 +376,36 @@ func hashPieces(ctx context.Context, info *Info, srcs []*srcFile, total int64, w
 	return nil
 }
 
-// hashPiece reads piece i into buf, stores its SHA-1 in info.Pieces and
-// returns the piece's size.
-func hashPiece(info *Info, srcs []*srcFile, i int64, buf []byte) (int64, error) {
-	size := info.PieceSize(int(i))
-	off := i * info.PieceLength
-	buf = buf[:size]
-	spans := info.Spans(off, size)
+// hashPiece reads piece p, which buf is exactly long enough for, and
+// stores its SHA-1 in info.Pieces.
+func hashPiece(info *Info, srcs []*srcFile, p int, buf []byte) error {
+	size := int64(len(buf))
+	spans := info.Spans(int64(p)*info.PieceLength, size)
 	pos := int64(0)
 	for _, sp := range spans {
-		if sp.Length == 0 {
-			continue
-		}
 		s := srcs[sp.File]
 		f, err := s.open()
 		if err != nil {
-			return 0, err
+			return err
 		}
 		n, err := f.ReadAt(buf[pos:pos+sp.Length], sp.Offset)
 		if err == io.EOF && int64(n) < sp.Length {
-			return 0, fmt.Errorf("metainfo: %s shrank while the torrent was being created", s.path)
+			return fmt.Errorf("metainfo: %s shrank while the torrent was being created", s.path)
 		}
 		if err != nil && err != io.EOF {
-			return 0, fmt.Errorf("metainfo: %w", err)
+			return fmt.Errorf("metainfo: %w", err)
 		}
 		pos += sp.Length
 	}
 	if pos != size {
-		return 0, fmt.Errorf("metainfo: internal error: piece %d spans %d of %d bytes", i, pos, size)
+		return fmt.Errorf("metainfo: internal error: piece %d spans %d of %d bytes", p, pos, size)
 	}
 	sum := sha1.Sum(buf)
-	copy(info.Pieces[i*HashSize:], sum[:])
+	copy(info.Pieces[p*HashSize:], sum[:])
 	for _, sp := range spans {
-		if sp.Length == 0 {
-			continue
-		}
 		if err := srcs[sp.File].finish(); err != nil {
-			return 0, err
+			return err
 		}
 	}
-	return size, nil
+	return nil
 }

@@ -103,6 +103,52 @@ func validatePath(what string, path []string) error {
 	return nil
 }
 
+// CheckLengths checks what the layout methods (NumPieces, PieceSize,
+// Spans, EachPiece) rely on and returns the content length: a positive
+// piece length, whole 20-byte piece hashes, no Length beside a files
+// list, lengths that are not negative and whose sum fits in an int64, and
+// one piece hash per PieceLength bytes of content. Parse guarantees all
+// of it; an Info built by hand may not.
+func (i *Info) CheckLengths() (int64, error) {
+	if i.PieceLength <= 0 {
+		return 0, fmt.Errorf("metainfo: info: piece length %d is not positive", i.PieceLength)
+	}
+	if len(i.Pieces)%HashSize != 0 {
+		return 0, fmt.Errorf("metainfo: info: pieces is %d bytes, not a multiple of %d", len(i.Pieces), HashSize)
+	}
+	var total int64
+	if i.Files == nil {
+		if i.Length < 0 {
+			return 0, fmt.Errorf("metainfo: info: negative length %d", i.Length)
+		}
+		total = i.Length
+	} else {
+		if i.Length != 0 {
+			return 0, errors.New("metainfo: info has both length (single-file) and files (multi-file)")
+		}
+		if len(i.Files) == 0 {
+			return 0, errors.New("metainfo: info: files list is empty")
+		}
+		for k, f := range i.Files {
+			if f.Length < 0 {
+				return 0, fmt.Errorf("metainfo: file %d: negative length %d", k, f.Length)
+			}
+			if total > math.MaxInt64-f.Length {
+				return 0, fmt.Errorf("metainfo: file %d: total length overflows", k)
+			}
+			total += f.Length
+		}
+	}
+	want := total / i.PieceLength
+	if total%i.PieceLength != 0 {
+		want++
+	}
+	if got := int64(i.NumPieces()); got != want {
+		return 0, fmt.Errorf("metainfo: info: %d piece hashes, want %d for %d bytes at piece length %d", got, want, total, i.PieceLength)
+	}
+	return total, nil
+}
+
 // validate checks everything Parse promises about an Info and returns the
 // warnings for legal oddities. It does not modify i, so that Encode can run
 // it on an Info other goroutines are reading.
@@ -113,67 +159,35 @@ func (i *Info) validate() (warnings []string, err error) {
 	if err := ValidateComponent(i.Name); err != nil {
 		return nil, fmt.Errorf("metainfo: info name: %w", err)
 	}
-	switch {
-	case i.PieceLength <= 0:
-		return nil, fmt.Errorf("metainfo: info: piece length %d is not positive", i.PieceLength)
-	case i.PieceLength > MaxPieceLength:
-		return nil, fmt.Errorf("metainfo: info: piece length %d is larger than the %d byte limit", i.PieceLength, MaxPieceLength)
-	case bits.OnesCount64(uint64(i.PieceLength)) != 1:
-		warnings = append(warnings, fmt.Sprintf("piece length %d is not a power of two", i.PieceLength))
+	if _, err := i.CheckLengths(); err != nil {
+		return nil, err
 	}
-	if len(i.Pieces)%HashSize != 0 {
-		return nil, fmt.Errorf("metainfo: info: pieces is %d bytes, not a multiple of %d", len(i.Pieces), HashSize)
+	if i.PieceLength > MaxPieceLength {
+		return nil, fmt.Errorf("metainfo: info: piece length %d is larger than the %d byte limit", i.PieceLength, MaxPieceLength)
+	}
+	if bits.OnesCount64(uint64(i.PieceLength)) != 1 {
+		warnings = append(warnings, fmt.Sprintf("piece length %d is not a power of two", i.PieceLength))
 	}
 	if i.MetaVersion < 0 || i.MetaVersion > 2 {
 		return nil, fmt.Errorf("metainfo: info: unsupported meta version %d", i.MetaVersion)
 	}
-
-	var total int64
-	if i.Files == nil {
-		if i.Length < 0 {
-			return nil, fmt.Errorf("metainfo: info: negative length %d", i.Length)
-		}
-		total = i.Length
-	} else {
-		if i.Length != 0 {
-			return nil, errors.New("metainfo: info has both length (single-file) and files (multi-file)")
-		}
-		if len(i.Files) == 0 {
-			return nil, errors.New("metainfo: info: files list is empty")
-		}
-		for k, f := range i.Files {
-			if f.Length < 0 {
-				return nil, fmt.Errorf("metainfo: file %d: negative length %d", k, f.Length)
-			}
-			if total > math.MaxInt64-f.Length {
-				return nil, fmt.Errorf("metainfo: file %d: total length overflows", k)
-			}
-			total += f.Length
-			if err := validatePath(fmt.Sprintf("file %d path", k), f.Path); err != nil {
-				return nil, err
-			}
-			if strings.IndexByte(f.Attr, 'l') >= 0 && len(f.SymlinkPath) == 0 {
-				return nil, fmt.Errorf("metainfo: file %d: symlink attribute without a symlink path", k)
-			}
-			if len(f.SymlinkPath) > 0 {
-				// The target is relative to the torrent's root (BEP 47), so
-				// ".." could point a link outside the download directory.
-				if err := validatePath(fmt.Sprintf("file %d symlink path", k), f.SymlinkPath); err != nil {
-					return nil, err
-				}
-			}
-		}
-		if err := checkCollisions(i.Files); err != nil {
+	for k, f := range i.Files {
+		if err := validatePath(fmt.Sprintf("file %d path", k), f.Path); err != nil {
 			return nil, err
 		}
+		if strings.IndexByte(f.Attr, 'l') >= 0 && len(f.SymlinkPath) == 0 {
+			return nil, fmt.Errorf("metainfo: file %d: symlink attribute without a symlink path", k)
+		}
+		if len(f.SymlinkPath) > 0 {
+			// The target is relative to the torrent's root (BEP 47), so
+			// ".." could point a link outside the download directory.
+			if err := validatePath(fmt.Sprintf("file %d symlink path", k), f.SymlinkPath); err != nil {
+				return nil, err
+			}
+		}
 	}
-
-	want := total / i.PieceLength
-	if total%i.PieceLength != 0 {
-		want++
-	}
-	if got := int64(len(i.Pieces) / HashSize); got != want {
-		return nil, fmt.Errorf("metainfo: info: %d piece hashes, want %d for %d bytes at piece length %d", got, want, total, i.PieceLength)
+	if err := checkCollisions(i.Files); err != nil {
+		return nil, err
 	}
 	return warnings, nil
 }

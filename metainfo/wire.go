@@ -255,9 +255,7 @@ func (d *infoDict) toInfo() (Info, error) {
 		info.Length = *d.Length
 		return info, nil
 	}
-	if len(*d.Files) == 0 {
-		return Info{}, errors.New("metainfo: info: files list is empty")
-	}
+	// An empty list stays non-nil, for validate to reject.
 	info.Files = make([]File, len(*d.Files))
 	for i, fd := range *d.Files {
 		if fd.Length == nil {

@@ -48,9 +48,7 @@ func (s *Files) acquire(idx int, create bool) (*handle, error) {
 		return nil, errClosed
 	}
 	if h := e.h; h != nil {
-		h.refs++
-		s.lru.remove(h)
-		s.lru.pushFront(h)
+		s.use(h)
 		s.mu.Unlock()
 		return h, nil
 	}
@@ -83,9 +81,7 @@ func (s *Files) acquire(idx int, create bool) (*handle, error) {
 		e.size = 0
 	}
 	if h := e.h; h != nil {
-		h.refs++
-		s.lru.remove(h)
-		s.lru.pushFront(h)
+		s.use(h)
 		s.mu.Unlock()
 		f.Close()
 		return h, nil
@@ -98,6 +94,14 @@ func (s *Files) acquire(idx int, create bool) (*handle, error) {
 	s.mu.Unlock()
 	closeFiles(victims)
 	return h, nil
+}
+
+// use counts one more user of the open handle h and makes it the most
+// recently used. The caller holds s.mu.
+func (s *Files) use(h *handle) {
+	h.refs++
+	s.lru.remove(h)
+	s.lru.pushFront(h)
 }
 
 // release ends a use of h begun by acquire. wrote says the caller wrote

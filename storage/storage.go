@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 
 	"github.com/swarmlab/swarmlab/metainfo"
 )
@@ -67,42 +66,15 @@ var (
 var errClosed = fmt.Errorf("storage: %w", fs.ErrClosed)
 
 // checkInfo verifies what storage relies on and Parse guarantees, for an
-// Info that may have been built by hand: lengths are non-negative and
-// their sum fits in an int64, and the piece count matches. It returns the
-// content length.
+// Info that may have been built by hand (metainfo.Info.CheckLengths). It
+// returns the content length.
 func checkInfo(info *metainfo.Info) (int64, error) {
 	if info == nil {
 		return 0, fmt.Errorf("storage: %w: nil", ErrInvalidInfo)
 	}
-	if info.PieceLength <= 0 {
-		return 0, fmt.Errorf("storage: %w: piece length %d", ErrInvalidInfo, info.PieceLength)
-	}
-	if len(info.Pieces)%metainfo.HashSize != 0 {
-		return 0, fmt.Errorf("storage: %w: pieces is %d bytes, not a multiple of %d", ErrInvalidInfo, len(info.Pieces), metainfo.HashSize)
-	}
-	var total int64
-	if info.IsMultiFile() {
-		if info.Length != 0 || len(info.Files) == 0 {
-			return 0, fmt.Errorf("storage: %w: multi-file torrent with length %d and %d files", ErrInvalidInfo, info.Length, len(info.Files))
-		}
-		for k, f := range info.Files {
-			if f.Length < 0 || total > math.MaxInt64-f.Length {
-				return 0, fmt.Errorf("storage: %w: file %d has length %d", ErrInvalidInfo, k, f.Length)
-			}
-			total += f.Length
-		}
-	} else {
-		if info.Length < 0 {
-			return 0, fmt.Errorf("storage: %w: length %d", ErrInvalidInfo, info.Length)
-		}
-		total = info.Length
-	}
-	want := total / info.PieceLength
-	if total%info.PieceLength != 0 {
-		want++
-	}
-	if got := int64(info.NumPieces()); got != want {
-		return 0, fmt.Errorf("storage: %w: %d piece hashes for %d bytes at piece length %d, want %d", ErrInvalidInfo, got, total, info.PieceLength, want)
+	total, err := info.CheckLengths()
+	if err != nil {
+		return 0, fmt.Errorf("storage: %w: %w", ErrInvalidInfo, err)
 	}
 	return total, nil
 }

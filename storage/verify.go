@@ -5,9 +5,7 @@ import (
 	"crypto/sha1"
 	"fmt"
 	"io"
-	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/swarmlab/swarmlab/metainfo"
 )
@@ -50,78 +48,42 @@ func VerifyPiece(s io.ReaderAt, info *metainfo.Info, piece int, buf []byte) (boo
 // the right data. This is how a restart over an existing download finds
 // what it already has.
 //
-// It hashes on workers goroutines (0 means runtime.GOMAXPROCS(0)), each
-// claiming the next unchecked piece and reading it into its own buffer
-// with ReadAt, so s must allow concurrent ReadAt calls (io.ReaderAt
-// requires it). It stops at the first error or when ctx is cancelled.
+// It hashes on workers goroutines (0 means runtime.GOMAXPROCS(0); see
+// metainfo.Info.EachPiece), each claiming the next unchecked piece and
+// reading it into its own buffer with ReadAt, so s must allow concurrent
+// ReadAt calls (io.ReaderAt requires it). It stops at the first error or
+// when ctx is cancelled.
 //
 // progress, if not nil, is called once per piece checked with done counting
 // up from 1 to total. Calls never overlap, but come from the hashing
 // goroutines, so a slow callback slows verification down.
 func Verify(ctx context.Context, s io.ReaderAt, info *metainfo.Info, workers int, progress func(done, total int)) ([]bool, error) {
-	total, err := checkInfo(info)
-	if err != nil {
+	if _, err := checkInfo(info); err != nil {
 		return nil, err
 	}
-	n := info.NumPieces()
-	have := make([]bool, n)
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = min(workers, n)
-
+	have := make([]bool, info.NumPieces())
 	var (
-		next     atomic.Int64
-		failed   atomic.Bool
-		failOnce sync.Once
-		firstErr error // set once under failOnce, read after wg.Wait
-
 		progressMu sync.Mutex
 		done       int
-		wg         sync.WaitGroup
 	)
-	fail := func(err error) {
-		failOnce.Do(func() {
-			firstErr = err
-			failed.Store(true)
-		})
-	}
-	for range workers {
-		wg.Go(func() {
-			// A piece is never longer than the content, which matters
-			// for a small torrent with a large piece length.
-			buf := make([]byte, min(info.PieceLength, total))
-			for !failed.Load() {
-				// Polled once per piece, which bounds how much work
-				// happens after a cancellation.
-				if err := ctx.Err(); err != nil {
-					fail(err)
-					return
-				}
-				i := int(next.Add(1) - 1)
-				if i >= n {
-					return
-				}
-				ok, err := VerifyPiece(s, info, i, buf)
-				if err != nil {
-					fail(err)
-					return
-				}
-				// Each index is claimed by one worker, so its slot has
-				// one writer; wg.Wait orders the writes before the return.
-				have[i] = ok
-				if progress != nil {
-					progressMu.Lock()
-					done++
-					progress(done, n)
-					progressMu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+	err := info.EachPiece(ctx, workers, func(p int, buf []byte) error {
+		ok, err := VerifyPiece(s, info, p, buf)
+		if err != nil {
+			return err
+		}
+		// Each piece goes to one worker, so its slot has one writer;
+		// EachPiece's return orders the writes before ours.
+		have[p] = ok
+		if progress != nil {
+			progressMu.Lock()
+			done++
+			progress(done, len(have))
+			progressMu.Unlock()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return have, nil
 }
