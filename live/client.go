@@ -86,12 +86,15 @@ func NewClient(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// NewPeerID returns a peer id in the Azureus style BEP 20 describes:
-// "-SL0001-" and 12 random bytes.
+// PeerIDPrefix starts every swarmlab peer id, in the Azureus style BEP 20
+// describes: client "SL", version 0001.
+const PeerIDPrefix = "-SL0001-"
+
+// NewPeerID returns a peer id: PeerIDPrefix and 12 random bytes.
 func NewPeerID() [20]byte {
 	var id [20]byte
-	copy(id[:], "-SL0001-")
-	rand.Read(id[8:])
+	copy(id[:], PeerIDPrefix)
+	rand.Read(id[len(PeerIDPrefix):])
 	return id
 }
 
@@ -182,15 +185,14 @@ func (c *Client) reserve(t *Torrent) (engine.ConnID, bool) {
 	return c.nextID, true
 }
 
+// unreserve frees a slot reserve took, for a connection that failed or
+// has ended.
 func (c *Client) unreserve(t *Torrent) {
 	c.mu.Lock()
 	c.nconns--
 	c.mu.Unlock()
 	t.slots.Add(-1)
 }
-
-// release frees a registered connection's slot.
-func (c *Client) release(cn *conn) { c.unreserve(cn.t) }
 
 func (c *Client) acceptLoop() {
 	for {

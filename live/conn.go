@@ -220,10 +220,10 @@ func (c *conn) writeUpload(w io.Writer, a *engine.Action, hdr []byte, limiters [
 	if _, err := c.t.store.ReadAt(buf, off); err != nil && err != io.EOF {
 		return hdr, err
 	}
-	if err := waitAll(limiters, len(buf)+13); err != nil {
+	hdr = wire.AppendPieceHeader(hdr, a.Piece, a.Begin, len(buf))
+	if err := waitAll(limiters, len(hdr)+len(buf)); err != nil {
 		return hdr, err
 	}
-	hdr = wire.AppendPieceHeader(hdr, a.Piece, a.Begin, len(buf))
 	if _, err := w.Write(hdr); err != nil {
 		return hdr, err
 	}

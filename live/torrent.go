@@ -297,7 +297,7 @@ func (t *Torrent) handle(ev event) {
 			if other.peerID == ev.conn.peerID {
 				// Both sides dialed each other; one connection is enough.
 				ev.conn.shut()
-				t.c.release(ev.conn)
+				t.c.unreserve(t)
 				return
 			}
 		}
@@ -353,7 +353,7 @@ func (t *Torrent) forget(c *conn, ban bool) {
 	delete(t.conns, c.id)
 	c.shut()
 	t.eng.RemovePeer(c.id, t.now())
-	t.c.release(c)
+	t.c.unreserve(t)
 }
 
 func (t *Torrent) record(c *conn) *PeerRecord {
@@ -410,40 +410,42 @@ func (t *Torrent) execute() (keptBlock bool) {
 	return keptBlock
 }
 
-// banKeys are the identities a ban covers: the peer id always, and the IP
-// address unless it is loopback, where every peer of a lab shares one.
-func banKeys(addr netip.AddrPort, peerID [20]byte) []string {
-	keys := []string{"id:" + string(peerID[:])}
+// A ban covers two identities: the peer id, and the address. The address
+// is the IP unless it is loopback, where every peer of a lab shares one
+// and only the port tells them apart.
+func idBanKey(id [20]byte) string { return "id:" + string(id[:]) }
+
+func addrBanKey(addr netip.AddrPort) string {
 	if a := addr.Addr(); a.IsValid() && !a.IsLoopback() {
-		keys = append(keys, "ip:"+a.Unmap().String())
-	} else if addr.IsValid() {
-		keys = append(keys, "addr:"+addr.String())
+		return "ip:" + a.Unmap().String()
 	}
-	return keys
+	if addr.IsValid() {
+		return "addr:" + addr.String()
+	}
+	return ""
 }
 
 func (t *Torrent) ban(c *conn) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, k := range banKeys(c.addr, c.peerID) {
+	t.banned[idBanKey(c.peerID)] = true
+	if k := addrBanKey(c.addr); k != "" {
 		t.banned[k] = true
 	}
 }
 
+// isBanned reports whether addr, or peerID if known, is banned.
 func (t *Torrent) isBanned(addr netip.AddrPort, peerID *[20]byte) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if a := addr.Addr(); a.IsValid() && !a.IsLoopback() && t.banned["ip:"+a.Unmap().String()] {
+	if k := addrBanKey(addr); k != "" && t.banned[k] {
 		return true
 	}
-	if t.banned["addr:"+addr.String()] {
-		return true
-	}
-	return peerID != nil && t.banned["id:"+string(peerID[:])]
+	return peerID != nil && t.banned[idBanKey(*peerID)]
 }
 
-// Peers returns the record of every peer seen so far. Safe to call after
-// Close; before, it may miss the live connections' latest counts.
+// Peers returns the record of every peer the torrent saw. The records
+// belong to the torrent's loop while it runs, so Peers waits for Close.
 func (t *Torrent) Peers() []PeerRecord {
 	<-t.done
 	var out []PeerRecord

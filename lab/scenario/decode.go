@@ -170,12 +170,14 @@ func (d *decoder) uint64(n *yaml.Node, path string, dst *uint64) {
 	*dst = v
 }
 
-func (d *decoder) size(n *yaml.Node, path string, dst *int64) {
-	s, ok := d.scalar(n, path, "a size such as 64MiB")
+// parse decodes a scalar with fn, recording fn's error as the field's
+// mistake. want describes the value for a node that is not a scalar.
+func parse[T any](d *decoder, n *yaml.Node, path, want string, fn func(string) (T, error), dst *T) {
+	s, ok := d.scalar(n, path, want)
 	if !ok {
 		return
 	}
-	v, err := ParseSize(s)
+	v, err := fn(s)
 	if err != nil {
 		d.errorf(n, path, "%v", err)
 		return
@@ -183,17 +185,32 @@ func (d *decoder) size(n *yaml.Node, path string, dst *int64) {
 	*dst = v
 }
 
-func (d *decoder) rate(n *yaml.Node, path string, dst *int64) {
-	s, ok := d.scalar(n, path, "a rate such as 256KiB/s")
+// oneOf decodes a word that must be one of want, in any case, into dst,
+// lower-cased. what names it in the error: unknown role "lurker" (want
+// seed or leecher).
+func oneOf[T ~string](d *decoder, n *yaml.Node, path, what string, dst *T, want ...T) {
+	s, ok := d.scalar(n, path, "a string")
 	if !ok {
 		return
 	}
-	v, err := ParseRate(s)
-	if err != nil {
-		d.errorf(n, path, "%v", err)
+	if v := T(strings.ToLower(s)); slices.Contains(want, v) {
+		*dst = v
 		return
 	}
-	*dst = v
+	names := make([]string, len(want))
+	for i, w := range want {
+		names[i] = string(w)
+	}
+	last := len(names) - 1
+	d.errorf(n, path, "unknown %s %q (want %s or %s)", what, s, strings.Join(names[:last], ", "), names[last])
+}
+
+func (d *decoder) size(n *yaml.Node, path string, dst *int64) {
+	parse(d, n, path, "a size such as 64MiB", ParseSize, dst)
+}
+
+func (d *decoder) rate(n *yaml.Node, path string, dst *int64) {
+	parse(d, n, path, "a rate such as 256KiB/s", ParseRate, dst)
 }
 
 // rates reads one rate or a list of them.
@@ -219,16 +236,7 @@ func (d *decoder) rates(n *yaml.Node, path string, dst *[]int64) {
 }
 
 func (d *decoder) duration(n *yaml.Node, path string, dst *time.Duration) {
-	s, ok := d.scalar(n, path, "a duration such as 30s")
-	if !ok {
-		return
-	}
-	v, err := ParseDuration(s)
-	if err != nil {
-		d.errorf(n, path, "%v", err)
-		return
-	}
-	*dst = v
+	parse(d, n, path, "a duration such as 30s", ParseDuration, dst)
 }
 
 // list calls fn for each element of a sequence node.

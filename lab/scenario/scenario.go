@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/swarmlab/swarmlab/choker"
+	"github.com/swarmlab/swarmlab/engine"
 	"github.com/swarmlab/swarmlab/metainfo"
 	"github.com/swarmlab/swarmlab/picker"
 )
@@ -125,7 +126,6 @@ func (w World) Name() string {
 	return w.Scenario + "/" + w.Variant
 }
 
-// Peers is the number of peer slots (restarts reuse a slot).
 // MaxPeers is how many peers fit in a world of w's mode.
 func (w World) MaxPeers() int {
 	if w.Mode == Sim {
@@ -134,6 +134,7 @@ func (w World) MaxPeers() int {
 	return MaxPeers
 }
 
+// Peers is the number of peer slots (restarts reuse a slot).
 func (w World) Peers() int {
 	n := 0
 	for _, g := range w.Groups {
@@ -212,6 +213,22 @@ type Gossip struct {
 	Interval time.Duration
 }
 
+// Config is g as the engine takes it, nil for a nil g (a group that does
+// not gossip). A mode other than push or pull is push-pull.
+func (g *Gossip) Config() *engine.GossipConfig {
+	if g == nil {
+		return nil
+	}
+	mode := engine.PushPull
+	switch g.Mode {
+	case "push":
+		mode = engine.Push
+	case "pull":
+		mode = engine.Pull
+	}
+	return &engine.GossipConfig{Mode: mode, Fanout: g.Fanout, Interval: g.Interval}
+}
+
 // Arrival is when a group's peers join.
 type Arrival struct {
 	Kind string // Flash or Poisson
@@ -260,16 +277,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	ok := d.mapping(root, "",
 		field{"name", func(n *yaml.Node, p string) { d.str(n, p, &s.Name) }},
 		field{"description", func(n *yaml.Node, p string) { d.str(n, p, &s.Description) }},
-		field{"mode", func(n *yaml.Node, p string) {
-			var m string
-			d.str(n, p, &m)
-			switch Mode(strings.ToLower(m)) {
-			case Emulated, Sim:
-				base.Mode = Mode(strings.ToLower(m))
-			default:
-				d.errorf(n, p, "unknown mode %q (want emulated or sim)", m)
-			}
-		}},
+		field{"mode", func(n *yaml.Node, p string) { oneOf(d, n, p, "mode", &base.Mode, Emulated, Sim) }},
 		field{"seed", func(n *yaml.Node, p string) { d.uint64(n, p, &base.Seed) }},
 		field{"sim", func(n *yaml.Node, p string) { d.simOptions(&base.Sim, n, p) }},
 		field{"content", func(n *yaml.Node, p string) { nodes.content = n }},
@@ -489,16 +497,7 @@ func (d *decoder) group(g *Group, n *yaml.Node, path string, maxDuration time.Du
 			d.integer(n, p, &count)
 			countOK = len(d.errs) == before
 		}},
-		field{"initial", func(n *yaml.Node, p string) {
-			var r string
-			d.str(n, p, &r)
-			switch Role(strings.ToLower(r)) {
-			case Seed, Leecher:
-				g.Initial = Role(strings.ToLower(r))
-			default:
-				d.errorf(n, p, "unknown role %q (want seed or leecher)", r)
-			}
-		}},
+		field{"initial", func(n *yaml.Node, p string) { oneOf(d, n, p, "role", &g.Initial, Seed, Leecher) }},
 		field{"up", func(n *yaml.Node, p string) { d.rates(n, p, &g.Up) }},
 		field{"down", func(n *yaml.Node, p string) { d.rates(n, p, &g.Down) }},
 		field{"picker", func(n *yaml.Node, p string) {
@@ -589,23 +588,11 @@ func (d *decoder) gossip(n *yaml.Node, path string) *Gossip {
 func (d *decoder) arrival(a *Arrival, n *yaml.Node, path string) {
 	rateSet := false
 	d.mapping(n, path,
-		field{"kind", func(n *yaml.Node, p string) {
-			d.str(n, p, &a.Kind)
-			a.Kind = strings.ToLower(a.Kind)
-			if a.Kind != Flash && a.Kind != Poisson {
-				d.errorf(n, p, "unknown arrival kind %q (want flash or poisson)", a.Kind)
-			}
-		}},
+		field{"kind", func(n *yaml.Node, p string) { oneOf(d, n, p, "arrival kind", &a.Kind, Flash, Poisson) }},
 		field{"at", func(n *yaml.Node, p string) { d.duration(n, p, &a.At) }},
 		field{"rate", func(n *yaml.Node, p string) {
 			rateSet = true
-			if s, ok := d.scalar(n, p, "arrivals per second, e.g. 2/s"); ok {
-				r, err := ParsePerSecond(s)
-				if err != nil {
-					d.errorf(n, p, "%v", err)
-				}
-				a.Rate = r
-			}
+			parse(d, n, p, "arrivals per second, e.g. 2/s", ParsePerSecond, &a.Rate)
 		}},
 	)
 	switch {
@@ -625,13 +612,7 @@ func (d *decoder) after(a *After, n *yaml.Node, path string) {
 			}
 			d.duration(n, p, &a.Seed)
 		}},
-		field{"then", func(n *yaml.Node, p string) {
-			d.str(n, p, &a.Then)
-			a.Then = strings.ToLower(a.Then)
-			if a.Then != Leave && a.Then != Restart {
-				d.errorf(n, p, "unknown action %q (want leave or restart)", a.Then)
-			}
-		}},
+		field{"then", func(n *yaml.Node, p string) { oneOf(d, n, p, "action", &a.Then, Leave, Restart) }},
 	)
 }
 

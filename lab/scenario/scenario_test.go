@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/swarmlab/swarmlab/engine"
 )
 
 func TestParseSizeRateDuration(t *testing.T) {
@@ -286,6 +288,20 @@ func TestGossipConnectsFully(t *testing.T) {
 	}
 	if got := s.Worlds[0].Limits.MaxConns; got != 120 {
 		t.Errorf("a gossip world of 121 peers allows %d connections per peer by default, want 120", got)
+	}
+}
+
+// TestGossipConfig: every mode the decoder writes maps to its engine
+// mode, and a group without gossip to none.
+func TestGossipConfig(t *testing.T) {
+	for mode, want := range map[string]engine.GossipMode{"push": engine.Push, "pull": engine.Pull, "pushpull": engine.PushPull} {
+		got := (&Gossip{Mode: mode, Fanout: 4, Interval: time.Second}).Config()
+		if *got != (engine.GossipConfig{Mode: want, Fanout: 4, Interval: time.Second}) || got.Mode.String() != mode {
+			t.Errorf("%s: %+v", mode, got)
+		}
+	}
+	if c := (*Gossip)(nil).Config(); c != nil {
+		t.Errorf("no gossip: %+v", c)
 	}
 }
 

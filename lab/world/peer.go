@@ -107,7 +107,7 @@ func (wd *world) entry(gi, idx, inc int) lab.Peer {
 	p := lab.Peer{Group: g.Name, InitialSeed: seed, Up: g.UpOf(idx), Down: g.DownOf(idx), Incarnation: inc}
 	switch {
 	case g.Gossip != nil:
-		p.Gossip = gossipMode(g.Gossip.Mode).String()
+		p.Gossip = g.Gossip.Config().Mode.String()
 	case seed:
 		p.Choker = g.Choker // a seed never picks
 	default:
@@ -128,8 +128,8 @@ func (wd *world) startPeer(gi, idx, inc, id int) (*peer, error) {
 	}
 	rng := wd.w.Rand("peer", slot, inc)
 	var pid [20]byte
-	copy(pid[:], "-SL0001-")
-	for i := 8; i < len(pid); i++ {
+	copy(pid[:], live.PeerIDPrefix)
+	for i := len(live.PeerIDPrefix); i < len(pid); i++ {
 		pid[i] = byte(rng.Uint32())
 	}
 	up, down := g.UpOf(idx), g.DownOf(idx)
@@ -156,10 +156,6 @@ func (wd *world) startPeer(gi, idx, inc, id int) (*peer, error) {
 	if err != nil {
 		return nil, err
 	}
-	var gossip *engine.GossipConfig
-	if g.Gossip != nil {
-		gossip = &engine.GossipConfig{Mode: gossipMode(g.Gossip.Mode), Fanout: g.Gossip.Fanout, Interval: g.Gossip.Interval}
-	}
 	cl, err := live.NewClient(live.Config{
 		ListenAddr: "127.0.0.1:0", PeerID: pid,
 		MaxConns: wd.maxConns + 8, MaxUp: up, MaxDown: down,
@@ -174,7 +170,7 @@ func (wd *world) startPeer(gi, idx, inc, id int) (*peer, error) {
 	tor, err := cl.AddTorrent(live.TorrentConfig{
 		Meta: wd.meta, Storage: store, Have: have,
 		Picker: pk, Choker: ck, Seed: rng.Uint64() | 1,
-		MaxConns: wd.maxConns, Gossip: gossip, SuperSeed: g.SuperSeed,
+		MaxConns: wd.maxConns, Gossip: g.Gossip.Config(), SuperSeed: g.SuperSeed,
 		OnPiece: func(_, have int) { wd.rec.piece(id, have, have == n) },
 	})
 	if err != nil {
@@ -192,16 +188,6 @@ func (wd *world) startPeer(gi, idx, inc, id int) (*peer, error) {
 		}
 	}()
 	return p, nil
-}
-
-func gossipMode(s string) engine.GossipMode {
-	switch s {
-	case "push":
-		return engine.Push
-	case "pull":
-		return engine.Pull
-	}
-	return engine.PushPull
 }
 
 // depart stops a peer: it says "stopped" to the tracker, closes its

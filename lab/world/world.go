@@ -184,8 +184,7 @@ func Run(ctx context.Context, w scenario.World, opt Options) (*lab.Run, error) {
 		Scenario: w.Name(), Mode: string(scenario.Emulated), Seed: w.Seed,
 		Content: lab.Content{Size: w.Content.Size, PieceLength: w.Content.PieceLength, Pieces: w.Content.Pieces()},
 	}
-	wd.rec.fill(run)
-	run.End = end
+	wd.rec.fill(run) // run.End included
 	run.Verified = len(wd.unverified) == 0
 	run.Wall = time.Since(wall)
 	if opt.Progress != nil {
