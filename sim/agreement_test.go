@@ -119,10 +119,7 @@ func simReference(t *testing.T, w scenario.World, matched bool) (dist, string) {
 	for k := range simSeeds {
 		wk := w
 		wk.Seed += uint64(k)
-		cfg, err := sim.FromWorld(wk)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := sim.FromWorld(wk)
 		if matched {
 			cfg.Tick, cfg.Latency = liveTick, loopbackLatency
 		}

@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/swarmlab/swarmlab/engine"
@@ -14,7 +13,7 @@ import (
 // laid out in arrival order (scenario.World.Schedule), so ids match the
 // emulated world's. Link latency, which scenarios do not set, is the
 // simulator's default.
-func FromWorld(w scenario.World) (Config, error) {
+func FromWorld(w scenario.World) Config {
 	cfg := Config{
 		Name:              w.Name(),
 		Seed:              w.Seed,
@@ -43,44 +42,22 @@ func FromWorld(w scenario.World) (Config, error) {
 			Down:   float64(g.DownOf(j.Index)),
 			Picker: g.Picker, Choker: g.Choker,
 			SuperSeed: g.SuperSeed,
+			Gossip:    g.Gossip.Config(),
 			JoinAt:    j.At,
-		}
-		if g.Gossip != nil {
-			mode, err := gossipMode(g.Gossip.Mode)
-			if err != nil {
-				return Config{}, fmt.Errorf("group %s: %w", g.Name, err)
-			}
-			sp.Gossip = &engine.GossipConfig{Mode: mode, Fanout: g.Gossip.Fanout, Interval: g.Gossip.Interval}
 		}
 		if g.After.Seed != scenario.Forever {
 			sp.After = After{SeedFor: g.After.Seed, Leave: g.After.Then != scenario.Restart, Restart: g.After.Then == scenario.Restart}
 		}
 		cfg.Peers = append(cfg.Peers, sp)
 	}
-	return cfg, nil
-}
-
-func gossipMode(s string) (engine.GossipMode, error) {
-	switch s {
-	case "push":
-		return engine.Push, nil
-	case "pull":
-		return engine.Pull, nil
-	case "pushpull", "push-pull":
-		return engine.PushPull, nil
-	}
-	return 0, fmt.Errorf("unknown gossip mode %q", s)
+	return cfg
 }
 
 // RunWorld simulates a scenario world and returns its record. The wall
 // time it took is recorded in the Run, as the emulated world does.
 func RunWorld(w scenario.World) (*lab.Run, error) {
-	cfg, err := FromWorld(w)
-	if err != nil {
-		return nil, err
-	}
 	start := time.Now()
-	run, _, err := Run(cfg)
+	run, _, err := Run(FromWorld(w))
 	if run != nil {
 		run.Wall = time.Since(start)
 	}

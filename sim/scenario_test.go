@@ -38,10 +38,7 @@ func TestFromWorldKeepsArrivalOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := s.Worlds[0]
-	cfg, err := FromWorld(w)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := FromWorld(w)
 	sched := w.Schedule()
 	if len(cfg.Peers) != len(sched) || len(cfg.Peers) != w.Peers() {
 		t.Fatalf("%d peers for %d scheduled", len(cfg.Peers), len(sched))

@@ -51,10 +51,7 @@ func run(name string, leechers int, cpuprofile string) error {
 		}
 		w.Groups[big].Count = leechers
 	}
-	cfg, err := sim.FromWorld(w)
-	if err != nil {
-		return err
-	}
+	cfg := sim.FromWorld(w)
 	if cpuprofile != "" {
 		f, err := os.Create(cpuprofile)
 		if err != nil {
