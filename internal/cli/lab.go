@@ -196,11 +196,12 @@ func runLab(cmd *cobra.Command, arg, out string, mode scenario.Mode, seed *uint6
 	if len(runs) == 0 {
 		return runErr
 	}
-	if err := report.Write(out, runs); err != nil {
+	res := report.Measure(runs)
+	if err := report.Write(out, res); err != nil {
 		return errors.Join(runErr, err)
 	}
 	fmt.Fprintln(stdout)
-	if err := report.Table(stdout, runs); err != nil {
+	if err := report.Table(stdout, res); err != nil {
 		return errors.Join(runErr, err)
 	}
 	fmt.Fprintf(stdout, "\nresults: %s\nreport:  %s\n", out, filepath.Join(out, report.HTMLFile))

@@ -15,7 +15,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/swarmlab/swarmlab/lab"
 	"github.com/swarmlab/swarmlab/lab/metrics"
 )
 
@@ -358,11 +357,11 @@ func thin(pts []metrics.Point, n int) []metrics.Point {
 
 // groupBars collects, for every leecher group that appears in any run,
 // one value per run (NaN where a run lacks the group or the value).
-func groupBars(res Results, keep func(metrics.GroupStats) bool, value func(metrics.GroupStats) *float64) ([]string, [][]float64) {
+func groupBars(res Results, value func(metrics.GroupStats) *float64) ([]string, [][]float64) {
 	var cats []string
 	for _, r := range res.Runs {
 		for _, g := range r.Summary.Groups {
-			if keep(g) && !slices.Contains(cats, g.Name) {
+			if g.Leechers > 0 && !slices.Contains(cats, g.Name) {
 				cats = append(cats, g.Name)
 			}
 		}
@@ -374,7 +373,7 @@ func groupBars(res Results, keep func(metrics.GroupStats) bool, value func(metri
 			vals[ri][ci] = math.NaN()
 		}
 		for _, g := range r.Summary.Groups {
-			if ci := slices.Index(cats, g.Name); ci >= 0 && keep(g) {
+			if ci := slices.Index(cats, g.Name); ci >= 0 && g.Leechers > 0 {
 				if v := value(g); v != nil {
 					vals[ri][ci] = *v
 				}
@@ -438,8 +437,7 @@ func barPlot(res Results, title, ylabel string, cats []string, vals [][]float64,
 }
 
 func shareFigure(res Results) (figure, error) {
-	cats, vals := groupBars(res, func(g metrics.GroupStats) bool { return g.Leechers > 0 },
-		func(g metrics.GroupStats) *float64 { return g.ShareRatio })
+	cats, vals := groupBars(res, func(g metrics.GroupStats) *float64 { return g.ShareRatio })
 	if len(cats) == 0 {
 		return figure{}, nil
 	}
@@ -468,8 +466,7 @@ func uselessFigure(res Results) (figure, error) {
 	if !gossip {
 		return figure{}, nil
 	}
-	cats, vals := groupBars(res, func(g metrics.GroupStats) bool { return g.Leechers > 0 },
-		func(g metrics.GroupStats) *float64 { v := float64(g.Useless); return &v })
+	cats, vals := groupBars(res, func(g metrics.GroupStats) *float64 { v := float64(g.Useless); return &v })
 	if len(cats) == 0 {
 		return figure{}, nil
 	}
@@ -502,14 +499,13 @@ func rateFigure(res Results) (figure, error) {
 		}
 	}
 	scale, unit := scaleBytes(top)
-	cats, vals := groupBars(res, func(g metrics.GroupStats) bool { return g.Leechers > 0 },
-		func(g metrics.GroupStats) *float64 {
-			if g.DownloadRate == nil {
-				return nil
-			}
-			v := g.DownloadRate.Mean / scale
-			return &v
-		})
+	cats, vals := groupBars(res, func(g metrics.GroupStats) *float64 {
+		if g.DownloadRate == nil {
+			return nil
+		}
+		v := g.DownloadRate.Mean / scale
+		return &v
+	})
 	if len(cats) == 0 {
 		return figure{}, nil
 	}
@@ -551,12 +547,12 @@ func render(f figure, format string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// SavePlots writes every figure of the report for runs into dir as
-// NAME.ext, where ext is a format gonum/plot knows ("png", "svg", "pdf",
-// "eps", …), and returns the paths written.
-func SavePlots(dir string, runs []lab.Run, ext string) ([]string, error) {
+// SavePlots writes every figure of the report for res (see Measure) into
+// dir as NAME.ext, where ext is a format gonum/plot knows ("png", "svg",
+// "pdf", "eps", …), and returns the paths written.
+func SavePlots(dir string, res Results, ext string) ([]string, error) {
 	ext = strings.TrimPrefix(strings.ToLower(ext), ".")
-	figs, err := figures(Measure(runs))
+	figs, err := figures(res)
 	if err != nil {
 		return nil, err
 	}

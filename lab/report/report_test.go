@@ -144,7 +144,7 @@ func variants() []lab.Run {
 func TestWrite(t *testing.T) {
 	dir := t.TempDir()
 	runs := variants()
-	if err := Write(dir, runs); err != nil {
+	if err := Write(dir, Measure(runs)); err != nil {
 		t.Fatal(err)
 	}
 
@@ -230,7 +230,7 @@ func TestCSV(t *testing.T) {
 		Samples: []lab.Sample{{At: at(2), Peer: 1, Downloaded: 50}, {At: at(4), Peer: 1, Downloaded: 100, Uploaded: 25}},
 		End:     at(6),
 	}
-	if err := Write(dir, []lab.Run{run}); err != nil {
+	if err := Write(dir, Measure([]lab.Run{run})); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -281,7 +281,7 @@ func TestCSV(t *testing.T) {
 func TestTable(t *testing.T) {
 	var b bytes.Buffer
 	runs := variants()
-	if err := Table(&b, runs); err != nil {
+	if err := Table(&b, Measure(runs)); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -326,7 +326,7 @@ func TestDegenerateRuns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := Write(dir, tt.runs); err != nil {
+			if err := Write(dir, Measure(tt.runs)); err != nil {
 				t.Fatal(err)
 			}
 			for _, f := range []string{ResultsFile, CompletedFile, BytesFile, ProgressFile, PeersFile, HTMLFile} {
@@ -338,7 +338,7 @@ func TestDegenerateRuns(t *testing.T) {
 				t.Error(err)
 			}
 			var b bytes.Buffer
-			if err := Table(&b, tt.runs); err != nil {
+			if err := Table(&b, Measure(tt.runs)); err != nil {
 				t.Error(err)
 			}
 		})
@@ -373,7 +373,7 @@ func TestLabels(t *testing.T) {
 
 func TestSavePlotsPNG(t *testing.T) {
 	dir := t.TempDir()
-	paths, err := SavePlots(dir, variants()[:2], "png")
+	paths, err := SavePlots(dir, Measure(variants()[:2]), "png")
 	if err != nil {
 		t.Fatal(err)
 	}

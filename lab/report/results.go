@@ -124,12 +124,11 @@ func strategies(r lab.Run) string {
 	return strings.Join(names, "/")
 }
 
-// Write measures runs and writes results.json, the CSV files and
-// report.html into dir, creating it if needed. Files already there are
+// Write writes results.json, the CSV files and report.html for res (see
+// Measure) into dir, creating it if needed. Files already there are
 // replaced. Every file is rendered before any is written, so a failure
 // does not leave a mix of old and new files.
-func Write(dir string, runs []lab.Run) error {
-	res := Measure(runs)
+func Write(dir string, res Results) error {
 	outputs := []struct {
 		name  string
 		write func(*bytes.Buffer, Results) error

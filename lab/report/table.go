@@ -6,7 +6,6 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/swarmlab/swarmlab/lab"
 	"github.com/swarmlab/swarmlab/lab/metrics"
 )
 
@@ -23,10 +22,9 @@ type table struct {
 // na marks a value that is undefined for a run (see metrics: nil fields).
 const na = "n/a"
 
-// Table prints the comparison table of runs to w, followed by the
-// incentive table when any run is an incentive world.
-func Table(w io.Writer, runs []lab.Run) error {
-	res := Measure(runs)
+// Table prints the comparison table of res (see Measure) to w, followed
+// by the incentive table when any run is an incentive world.
+func Table(w io.Writer, res Results) error {
 	tables := []table{comparisonTable(res)}
 	if t, ok := incentiveTable(res); ok {
 		tables = append(tables, t)
