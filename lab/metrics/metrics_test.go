@@ -3,6 +3,7 @@ package metrics
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -207,6 +208,27 @@ func TestComputeSeries(t *testing.T) {
 	for _, tt := range prog {
 		if got := s.Progress[tt.i].Points; !pointsEqual(got, tt.want) {
 			t.Errorf("progress of peer %d = %v, want %v", s.Progress[tt.i].Peer, got, tt.want)
+		}
+	}
+}
+
+// TestComputeUnordered: samples recorded out of time order are measured
+// as if in order: final counters from each peer's latest sample, and the
+// same byte series.
+func TestComputeUnordered(t *testing.T) {
+	want := Compute(sampleRun())
+	run := sampleRun()
+	slices.Reverse(run.Samples)
+	got := Compute(run)
+	for i, p := range got.Peers {
+		w := want.Peers[i]
+		if p.Downloaded != w.Downloaded || p.Uploaded != w.Uploaded || p.Wasted != w.Wasted || p.Useless != w.Useless {
+			t.Errorf("peer %d counters %+v, want %+v", p.ID, p, w)
+		}
+	}
+	for i, s := range got.BytesOverTime {
+		if !pointsEqual(s.Points, want.BytesOverTime[i].Points) {
+			t.Errorf("bytes %s = %v, want %v", s.Name, s.Points, want.BytesOverTime[i].Points)
 		}
 	}
 }

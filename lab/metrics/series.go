@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"cmp"
 	"slices"
 
 	"github.com/swarmlab/swarmlab/lab"
@@ -68,17 +67,15 @@ func completedSeries(name string, idx []int, ps []PeerStats, end float64) Series
 }
 
 // bytesSeries sums the Downloaded counters of the peers among idx over
-// time (seed 000's second measure). Between two samples of a peer its
-// last value stands, and a peer that left keeps counting what it got:
-// bytes transferred stay transferred.
-func bytesSeries(name string, idx []int, run lab.Run, index map[int]int, end float64) Series {
-	in := make([]bool, len(run.Peers))
+// time (seed 000's second measure), from samples in time order. Between
+// two samples of a peer its last value stands, and a peer that left keeps
+// counting what it got: bytes transferred stay transferred.
+func bytesSeries(name string, idx []int, samples []lab.Sample, index map[int]int, peers int, end float64) Series {
+	in := make([]bool, peers)
 	for _, i := range idx {
 		in[i] = true
 	}
-	samples := slices.Clone(run.Samples)
-	slices.SortStableFunc(samples, func(a, b lab.Sample) int { return cmp.Compare(a.At, b.At) })
-	last := make([]int64, len(run.Peers))
+	last := make([]int64, peers)
 	var total int64
 	pts := []Point{{T: 0, V: 0}}
 	for _, smp := range samples {

@@ -27,10 +27,6 @@ func NewDist(xs []float64) *Dist {
 	}
 	s := slices.Clone(xs)
 	slices.Sort(s)
-	sum := 0.0
-	for _, x := range s {
-		sum += x
-	}
 	return &Dist{
 		N:      len(s),
 		Min:    s[0],
@@ -38,7 +34,7 @@ func NewDist(xs []float64) *Dist {
 		Median: Quantile(s, 0.50),
 		P90:    Quantile(s, 0.90),
 		Max:    s[len(s)-1],
-		Mean:   sum / float64(len(s)),
+		Mean:   *mean(s),
 	}
 }
 

@@ -136,8 +136,9 @@ func Compute(run lab.Run) *Summary {
 		Verified: run.Verified,
 	}
 	index := peerIndex(run.Peers)
-	events := sortedEvents(run.Events)
-	s.Peers = peerStats(run, index, events)
+	events := byTime(run.Events, func(e lab.Event) time.Duration { return e.At })
+	samples := byTime(run.Samples, func(s lab.Sample) time.Duration { return s.At })
+	s.Peers = peerStats(run, index, events, samples)
 
 	var names []string
 	members := map[string][]int{}
@@ -158,10 +159,10 @@ func Compute(run lab.Run) *Summary {
 	}
 
 	s.CompletedOverTime = append(s.CompletedOverTime, completedSeries(AllGroups, all, s.Peers, s.End))
-	s.BytesOverTime = append(s.BytesOverTime, bytesSeries(AllGroups, all, run, index, s.End))
+	s.BytesOverTime = append(s.BytesOverTime, bytesSeries(AllGroups, all, samples, index, len(run.Peers), s.End))
 	for _, g := range names {
 		s.CompletedOverTime = append(s.CompletedOverTime, completedSeries(g, members[g], s.Peers, s.End))
-		s.BytesOverTime = append(s.BytesOverTime, bytesSeries(g, members[g], run, index, s.End))
+		s.BytesOverTime = append(s.BytesOverTime, bytesSeries(g, members[g], samples, index, len(run.Peers), s.End))
 	}
 	s.Progress = progressSeries(run, index, events, s.Peers)
 	s.Bound = fluidBound(run.Content, s.Peers)
@@ -184,16 +185,19 @@ func peerIndex(peers []lab.Peer) map[int]int {
 	return m
 }
 
-// sortedEvents returns the events in time order. Drivers already record
-// them so, but a stable sort costs little and makes every measure
-// independent of that promise.
-func sortedEvents(evs []lab.Event) []lab.Event {
-	out := slices.Clone(evs)
-	slices.SortStableFunc(out, func(a, b lab.Event) int { return cmp.Compare(a.At, b.At) })
+// byTime returns a copy of a run's events or samples in time order,
+// sorted once for every measure. Drivers already record them so, but a
+// stable sort costs little and makes every measure independent of that
+// promise.
+func byTime[T any](xs []T, at func(T) time.Duration) []T {
+	out := slices.Clone(xs)
+	slices.SortStableFunc(out, func(a, b T) int { return cmp.Compare(at(a), at(b)) })
 	return out
 }
 
-func peerStats(run lab.Run, index map[int]int, events []lab.Event) []PeerStats {
+// peerStats measures every peer from the events and samples, both in time
+// order.
+func peerStats(run lab.Run, index map[int]int, events []lab.Event, samples []lab.Sample) []PeerStats {
 	ps := make([]PeerStats, len(run.Peers))
 	joined := make([]bool, len(run.Peers))
 	for i, p := range run.Peers {
@@ -233,14 +237,11 @@ func peerStats(run lab.Run, index map[int]int, events []lab.Event) []PeerStats {
 	}
 
 	// The last sample of each peer holds its final cumulative counters.
-	last := make([]time.Duration, len(run.Peers))
-	seen := make([]bool, len(run.Peers))
-	for _, smp := range run.Samples {
+	for _, smp := range samples {
 		i, ok := index[smp.Peer]
-		if !ok || (seen[i] && smp.At < last[i]) {
+		if !ok {
 			continue
 		}
-		seen[i], last[i] = true, smp.At
 		p := &ps[i]
 		p.Downloaded, p.Uploaded, p.Wasted, p.Useless = smp.Downloaded, smp.Uploaded, smp.Wasted, smp.Useless
 	}
