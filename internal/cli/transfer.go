@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -42,22 +43,11 @@ func (f *transferFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.peers, "peer", nil, "connect to this peer `HOST:PORT` (repeatable), besides the torrent's trackers")
 	fl.StringVar(&f.maxUp, "max-up", "", "upload limit in bytes/s, e.g. 512KiB or 1MiB/s")
 	fl.StringVar(&f.maxDown, "max-down", "", "download limit in bytes/s")
-	fl.StringVar(&f.picker, "picker", "rarest", "piece picker: "+joinNames(picker.Names()))
-	fl.StringVar(&f.choker, "choker", "tft", "choker: "+joinNames(choker.Names()))
+	fl.StringVar(&f.picker, "picker", "rarest", "piece picker: "+strings.Join(picker.Names(), ", "))
+	fl.StringVar(&f.choker, "choker", "tft", "choker: "+strings.Join(choker.Names(), ", "))
 	fl.StringVar(&f.stats, "stats", "", "write a JSON summary to `FILE` at exit")
 	fl.BoolVar(&f.noTrackers, "no-trackers", false, "do not announce to the torrent's trackers")
 	fl.BoolVar(&f.superSeed, "super-seed", false, "as a seed, reveal pieces one at a time (BEP 16): for an initial seed with a slow uplink and many peers")
-}
-
-func joinNames(ns []string) string {
-	s := ""
-	for i, n := range ns {
-		if i > 0 {
-			s += ", "
-		}
-		s += n
-	}
-	return s
 }
 
 func newDownloadCommand() *cobra.Command {
