@@ -80,7 +80,7 @@ func main() {
 	flag.Int64Var(&c.piece, "piece", 256<<10, "piece length, bytes")
 	flag.IntVar(&c.runs, "runs", 3, "downloads per case")
 	flag.StringVar(&c.cache, "cache", filepath.Join(os.TempDir(), "swarmlab-bench-client"), "directory for the generated file, the torrent and the downloads")
-	flag.StringVar(&c.bin, "swarmlab", "", "swarmlab binary (default: build ./cmd/swarmlab of this checkout)")
+	benchkit.SwarmlabFlag(&c.bin)
 	flag.StringVar(&c.python, "python", "", "python3 that can import libtorrent (default: python3 on PATH, then /usr/bin/python3)")
 	flag.Parse()
 	if err := run(c); err != nil {
@@ -109,10 +109,8 @@ func run(c config) error {
 	if err := os.MkdirAll(c.cache, 0o755); err != nil {
 		return err
 	}
-	if c.bin == "" {
-		if c.bin, err = benchkit.BuildSwarmlab(c.cache); err != nil {
-			return err
-		}
+	if c.bin, err = benchkit.Swarmlab(c.bin, c.cache); err != nil {
+		return err
 	}
 	contentDir := filepath.Join(c.cache, "content")
 	data, err := benchkit.EnsureData(contentDir, seed, c.size)
@@ -138,7 +136,7 @@ func run(c config) error {
 		return fmt.Errorf("libtorrent seed: %w", err)
 	}
 	defer ltSeed.stop()
-	if _, err := ltSeed.waitEvent("finished", runTimeout); err != nil {
+	if _, _, err := ltSeed.waitEvent("finished", runTimeout); err != nil {
 		return fmt.Errorf("libtorrent seed: %w", err)
 	}
 	ltSeed.drain()
@@ -185,7 +183,7 @@ func run(c config) error {
 			results[i] = append(results[i], res)
 		}
 	}
-	seedHWM, _ := vmHWM(ourSeed.cmd.Process.Pid)
+	seedHWM, _ := benchkit.ProcStatusBytes(ourSeed.cmd.Process.Pid, "VmHWM")
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "\ncase\truns (s)\tmedian s\tMB/s\texit s\tCPU s\tpeak RSS MiB\t")
@@ -233,12 +231,11 @@ func verdict(ok bool) string {
 }
 
 func median(rs []result, f func(result) time.Duration) time.Duration {
-	var ds []time.Duration
-	for _, r := range rs {
-		ds = append(ds, f(r))
+	ds := make([]float64, len(rs))
+	for i, r := range rs {
+		ds[i] = float64(f(r))
 	}
-	slices.Sort(ds)
-	return ds[len(ds)/2]
+	return time.Duration(benchkit.Median(ds))
 }
 
 func mbps(size int64, d time.Duration) float64 { return float64(size) / d.Seconds() / 1e6 }
@@ -254,7 +251,7 @@ type process struct {
 	done  chan struct{}
 	err   error // Wait's result, once done is closed
 	stdin io.WriteCloser
-	port  int // ltpeer's listening port
+	port  int // ltpeer's listening port, from its "listening" event
 }
 
 type line struct {
@@ -297,24 +294,31 @@ func start(cmd *exec.Cmd, fromStderr bool) (*process, *bytes.Buffer, error) {
 	return p, &other, nil
 }
 
-// waitLine returns the first line matching re, or an error when the output
-// ends first or timeout passes.
-func (p *process) waitLine(re *regexp.Regexp, timeout time.Duration) (line, error) {
+// waitFor returns the first line match accepts, or match's error. The
+// output ending first, or timeout passing, is an error that names what
+// was awaited.
+func (p *process) waitFor(what string, timeout time.Duration, match func(text string) (bool, error)) (line, error) {
 	deadline := time.After(timeout)
 	for {
 		select {
 		case l, ok := <-p.lines:
 			if !ok {
 				<-p.done
-				return line{}, fmt.Errorf("exited (%v) before printing %q", p.err, re)
+				return line{}, fmt.Errorf("exited (%v) before %s", p.err, what)
 			}
-			if re.MatchString(l.text) {
-				return l, nil
+			if ok, err := match(l.text); ok || err != nil {
+				return l, err
 			}
 		case <-deadline:
-			return line{}, fmt.Errorf("no line matching %q within %v", re, timeout)
+			return line{}, fmt.Errorf("no %s within %v", what, timeout)
 		}
 	}
+}
+
+// waitLine returns the first line matching re.
+func (p *process) waitLine(re *regexp.Regexp, timeout time.Duration) (line, error) {
+	return p.waitFor(fmt.Sprintf("line matching %q", re), timeout,
+		func(text string) (bool, error) { return re.MatchString(text), nil })
 }
 
 // drain discards the rest of the output, so the process never blocks on
@@ -433,42 +437,30 @@ func startLtPeer(ctx context.Context, python, ltpeer, torrent, dir string, seed 
 		return nil, err
 	}
 	p.stdin = stdin
-	// waitEvent records the port.
-	if _, err := p.waitEvent("listening", time.Minute); err != nil {
+	_, ev, err := p.waitEvent("listening", time.Minute)
+	if err != nil {
 		p.stop()
 		return nil, err
 	}
+	p.port = ev.Port
 	return p, nil
 }
 
-// waitEvent returns when ltpeer reports the named event; an "error" event
-// is an error.
-func (p *process) waitEvent(name string, timeout time.Duration) (line, error) {
-	deadline := time.After(timeout)
-	for {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				<-p.done
-				return line{}, fmt.Errorf("ltpeer exited (%v) before %q", p.err, name)
-			}
-			var ev ltEvent
-			if err := json.Unmarshal([]byte(l.text), &ev); err != nil {
-				return line{}, fmt.Errorf("ltpeer: bad line %q", l.text)
-			}
-			if ev.Event == "error" {
-				return line{}, fmt.Errorf("ltpeer: %s", ev.Message)
-			}
-			if ev.Event == name {
-				if name == "listening" {
-					p.port = ev.Port
-				}
-				return l, nil
-			}
-		case <-deadline:
-			return line{}, fmt.Errorf("ltpeer: no %q within %v", name, timeout)
+// waitEvent returns the line, and the event in it, where ltpeer reports
+// the named event; an "error" event is an error.
+func (p *process) waitEvent(name string, timeout time.Duration) (line, ltEvent, error) {
+	var ev ltEvent
+	l, err := p.waitFor(fmt.Sprintf("ltpeer event %q", name), timeout, func(text string) (bool, error) {
+		ev = ltEvent{}
+		if err := json.Unmarshal([]byte(text), &ev); err != nil {
+			return false, fmt.Errorf("ltpeer: bad line %q", text)
 		}
-	}
+		if ev.Event == "error" {
+			return false, fmt.Errorf("ltpeer: %s", ev.Message)
+		}
+		return ev.Event == name, nil
+	})
+	return l, ev, err
 }
 
 func ltDownload(ctx context.Context, python, ltpeer, torrent, dir string, seedPort int) (result, error) {
@@ -481,7 +473,7 @@ func ltDownload(ctx context.Context, python, ltpeer, torrent, dir string, seedPo
 		p.stop()
 		return result{}, err
 	}
-	done, err := p.waitEvent("finished", runTimeout)
+	done, _, err := p.waitEvent("finished", runTimeout)
 	if err != nil {
 		p.stop()
 		return result{}, err
@@ -494,21 +486,6 @@ func ltDownload(ctx context.Context, python, ltpeer, torrent, dir string, seedPo
 	}
 	cpu, rss := rusage(p)
 	return result{complete: done.at.Sub(p.start), cpu: cpu, maxRSS: rss}, nil
-}
-
-// vmHWM is a running process's peak resident set size, from /proc.
-func vmHWM(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmHWM")
 }
 
 // sameContent compares two files chunk by chunk.

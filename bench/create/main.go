@@ -46,9 +46,10 @@ func main() {
 	runs := flag.Int("runs", 5, "timed runs per tool and piece length")
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "swarmlab-bench-create"), "directory for the generated file")
 	threads := flag.Int("mktorrent-threads", runtime.NumCPU(), "mktorrent -t value")
-	bin := flag.String("swarmlab", "", "swarmlab binary (default: build ./cmd/swarmlab of this checkout)")
+	var bin string
+	benchkit.SwarmlabFlag(&bin)
 	flag.Parse()
-	if err := run(*size, *pieceList, *runs, *cache, *threads, *bin); err != nil {
+	if err := run(*size, *pieceList, *runs, *cache, *threads, bin); err != nil {
 		fmt.Fprintln(os.Stderr, "create bench:", err)
 		os.Exit(1)
 	}
@@ -70,10 +71,8 @@ func run(size int64, pieceList string, runs int, cache string, threads int, bin 
 	if err := os.MkdirAll(cache, 0o755); err != nil {
 		return err
 	}
-	if bin == "" {
-		if bin, err = benchkit.BuildSwarmlab(cache); err != nil {
-			return err
-		}
+	if bin, err = benchkit.Swarmlab(bin, cache); err != nil {
+		return err
 	}
 
 	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, %s/%s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.GOOS, runtime.GOARCH)
@@ -215,12 +214,10 @@ func row(w io.Writer, pl int64, tool string, size int64, ms []measure, sha1One f
 		rates = append(rates, float64(size)/m.wall.Seconds()/1e6)
 		cpus = append(cpus, m.cpu.Seconds())
 	}
-	slices.Sort(rates)
-	slices.Sort(cpus)
-	wall = rates[len(rates)/2]
-	perCPU = float64(size) / cpus[len(cpus)/2] / 1e6
-	fmt.Fprintf(w, "%d\t%s\t%.0f\t%.0f\t%.0f\t%.2f\t%.0f\t%.2f\t\n", pl, tool, wall, rates[0], rates[len(rates)-1],
-		cpus[len(cpus)/2], perCPU, perCPU/sha1One)
+	wall, cpu := benchkit.Median(rates), benchkit.Median(cpus)
+	perCPU = float64(size) / cpu / 1e6
+	fmt.Fprintf(w, "%d\t%s\t%.0f\t%.0f\t%.0f\t%.2f\t%.0f\t%.2f\t\n", pl, tool, wall, slices.Min(rates), slices.Max(rates),
+		cpu, perCPU, perCPU/sha1One)
 	return wall, perCPU
 }
 

@@ -35,7 +35,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -77,7 +76,7 @@ func main() {
 	// of lower concurrency rather than one error.
 	flag.DurationVar(&o.timeout, "timeout", 500*time.Millisecond, "count an announce unanswered for this long as lost and send another")
 	flag.StringVar(&o.store, "store", "memory", "swarmlab tracker --store for the throughput runs (memory or redis://...)")
-	flag.StringVar(&o.swarmlab, "swarmlab", "", "swarmlab binary (default: build ./cmd/swarmlab of this checkout)")
+	benchkit.SwarmlabFlag(&o.swarmlab)
 	flag.StringVar(&o.opentracker, "opentracker", "opentracker", "opentracker binary")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -110,17 +109,7 @@ func (p *proc) stop() {
 
 // rss is the process's resident set size in bytes, from /proc.
 func (p *proc) rss() (int64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(p.cmd.Process.Pid) + "/status")
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc status")
+	return benchkit.ProcStatusBytes(p.cmd.Process.Pid, "VmRSS")
 }
 
 // cpu is the CPU time the process has used, user and system, from
@@ -286,10 +275,8 @@ func run(ctx context.Context, o *options) error {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		return err
 	}
-	if o.swarmlab == "" {
-		if o.swarmlab, err = benchkit.BuildSwarmlab(dir); err != nil {
-			return err
-		}
+	if o.swarmlab, err = benchkit.Swarmlab(o.swarmlab, dir); err != nil {
+		return err
 	}
 	var wl strings.Builder
 	for _, h := range loadgen.Hashes(o.hashes, 0) {
@@ -379,9 +366,9 @@ func run(ctx context.Context, o *options) error {
 	goals := map[string]float64{"udp": 1.2, "http": 1.5}
 	for _, proto := range []string{"udp", "http"} {
 		ko, kt := key{"swarmlab", proto}, key{"opentracker", proto}
-		a, b := median(rates[ko]), median(rates[kt])
+		a, b := benchkit.Median(rates[ko]), benchkit.Median(rates[kt])
 		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%.2f×\t≥%.1f×\t%.2f/%.2f\t%d/%d\t\n", proto, a, b, a/b, goals[proto],
-			median(cpus[ko]), median(cpus[kt]), errs[ko], errs[kt])
+			benchkit.Median(cpus[ko]), benchkit.Median(cpus[kt]), errs[ko], errs[kt])
 	}
 	tw.Flush()
 	fmt.Println("CPU µs/announce is the tracker process's user+system time over the measured period per")
@@ -398,18 +385,6 @@ func run(ctx context.Context, o *options) error {
 		}
 	}
 	return nil
-}
-
-func median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // measureMemory fills a fresh swarmlab tracker (memory store) with

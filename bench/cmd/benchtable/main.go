@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/swarmlab/swarmlab/bench/internal/benchkit"
 )
 
 // sample is one benchmark result line.
@@ -94,23 +96,13 @@ func parse(r io.Reader) (results, []string, error) {
 	return res, libs, sc.Err()
 }
 
-func median(xs []float64) float64 {
-	xs = slices.Clone(xs)
-	slices.Sort(xs)
-	n := len(xs)
-	if n%2 == 1 {
-		return xs[n/2]
-	}
-	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
 // summary is the median of each measure over a library's samples.
 func summary(ss []sample) sample {
 	var ns, b, a []float64
 	for _, s := range ss {
 		ns, b, a = append(ns, s.ns), append(b, s.bytes), append(a, s.allocs)
 	}
-	return sample{median(ns), median(b), median(a)}
+	return sample{benchkit.Median(ns), benchkit.Median(b), benchkit.Median(a)}
 }
 
 func ratio(a, b float64) string {

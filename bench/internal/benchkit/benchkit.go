@@ -1,16 +1,23 @@
 // Package benchkit holds what the bench programs share: building the
-// swarmlab binary of the checkout the bench module points at, and the
-// seeded test data they download, hash and seed.
+// swarmlab binary of the checkout the bench module points at (or taking
+// the one -swarmlab names), the seeded test data they download, hash and
+// seed, the median they report, and a process's memory from /proc.
 package benchkit
 
 import (
 	"encoding/binary"
+	"errors"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/swarmlab/swarmlab/lab/metrics"
 )
 
 // ModuleDir returns the directory of the swarmlab module this bench module
@@ -37,6 +44,21 @@ func BuildSwarmlab(dir string) (string, error) {
 		return "", fmt.Errorf("go build ./cmd/swarmlab: %v\n%s", err, b)
 	}
 	return bin, nil
+}
+
+// SwarmlabFlag defines the -swarmlab flag, the binary to measure, storing
+// it in p; Swarmlab resolves it.
+func SwarmlabFlag(p *string) {
+	flag.StringVar(p, "swarmlab", "", "swarmlab binary (default: build ./cmd/swarmlab of this checkout)")
+}
+
+// Swarmlab returns bin, the -swarmlab flag's value, or when it is empty
+// builds the checkout's swarmlab into dir.
+func Swarmlab(bin, dir string) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	return BuildSwarmlab(dir)
 }
 
 // EnsureData returns the path of a size-byte file of pseudo-random bytes
@@ -74,4 +96,29 @@ func EnsureData(dir string, seed uint64, size int64) (string, error) {
 		return "", err
 	}
 	return p, os.Rename(tmp, p)
+}
+
+// Median is the median of xs (the mean of the middle two for an even
+// count, as lab/metrics computes it), or 0 for none.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	return metrics.Quantile(slices.Sorted(slices.Values(xs)), 0.5)
+}
+
+// ProcStatusBytes reads one of the kB-valued fields of /proc/PID/status,
+// such as VmRSS (resident now) or VmHWM (peak resident), in bytes.
+func ProcStatusBytes(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, field+":"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no " + field + " in /proc/" + strconv.Itoa(pid) + "/status")
 }

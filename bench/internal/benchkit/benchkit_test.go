@@ -41,3 +41,43 @@ func TestEnsureDataIsSeededAndCached(t *testing.T) {
 		t.Fatal("a complete file was written again")
 	}
 }
+
+func TestMedian(t *testing.T) {
+	for _, c := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{nil, 0},
+		{[]float64{3}, 3},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got := Median(c.xs); got != c.want {
+			t.Errorf("Median(%v) = %v, want %v", c.xs, got, c.want)
+		}
+	}
+	xs := []float64{3, 1, 2}
+	Median(xs)
+	if xs[0] != 3 || xs[1] != 1 {
+		t.Errorf("Median reordered its argument: %v", xs)
+	}
+}
+
+// TestProcStatusBytes reads this process's own status: its peak resident
+// set is at least what is resident now, and both are above zero.
+func TestProcStatusBytes(t *testing.T) {
+	rss, err := ProcStatusBytes(os.Getpid(), "VmRSS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hwm, err := ProcStatusBytes(os.Getpid(), "VmHWM")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rss <= 0 || hwm < rss {
+		t.Errorf("VmRSS %d, VmHWM %d", rss, hwm)
+	}
+	if _, err := ProcStatusBytes(os.Getpid(), "NoSuchField"); err == nil {
+		t.Error("a missing field gave no error")
+	}
+}
