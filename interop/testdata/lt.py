@@ -3,9 +3,9 @@
 
 Every subcommand prints exactly one JSON object on stdout so the Go side can
 decode it without scraping. Nothing here touches a network other than
-127.0.0.1: DHT, LSD, UPnP and NAT-PMP are off, the session listens on
-127.0.0.1:0, and torrents are added with their trackers and web seeds
-overridden to empty and with stop_when_ready so no announce can ever happen.
+127.0.0.1: the session is ltsession.py's loopback-only one, and torrents are
+added with their trackers and web seeds overridden to empty and with
+stop_when_ready so no announce can ever happen.
 
 Subcommands:
   version                       libtorrent version
@@ -23,6 +23,11 @@ import sys
 import time
 
 import libtorrent as lt
+
+# Importing the module beside this script must not leave a __pycache__ in
+# the source tree.
+sys.dont_write_bytecode = True
+from ltsession import loopback_session  # noqa: E402
 
 
 def hex_v1(ti):
@@ -99,18 +104,9 @@ def cmd_create(args):
 
 def cmd_check(args):
     ti = lt.torrent_info(args.torrent)
-    ses = lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        "alert_mask": lt.alert.category_t.status_notification
-        | lt.alert.category_t.error_notification
-        | lt.alert.category_t.storage_notification,
-    })
+    ses = loopback_session(lt.alert.category_t.status_notification
+                           | lt.alert.category_t.error_notification
+                           | lt.alert.category_t.storage_notification)
     atp = lt.add_torrent_params()
     atp.ti = ti
     atp.save_path = os.path.abspath(args.save_path)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A long-running libtorrent peer for swarmlab's tracker interop tests.
+"""A long-running libtorrent peer for swarmlab's interop tests and bench/client.
 
     ltpeer.py TORRENT SAVE_PATH [--seed]
 
@@ -19,10 +19,11 @@ line each way, so the Go test can wait on events rather than on time:
          {"event": "finished"}                  all pieces checked and on disk
          {"event": "error", "message": M}
 
-Nothing here reaches beyond 127.0.0.1: the session listens on 127.0.0.1:0
-only, and DHT, LSD, UPnP, NAT-PMP and peer exchange are off, so the tracker
-is the only way this peer learns of others (besides an explicit "connect",
-which the tests use only for Transmission; see tracker_test.go).
+Nothing here reaches beyond 127.0.0.1: the session is ltsession.py's
+loopback-only one, and peer exchange is off too, so the tracker is the only
+way this peer learns of others besides an explicit "connect" (which the
+direct client tests and bench/client use to point a libtorrent downloader
+at a seed).
 """
 
 import argparse
@@ -33,6 +34,11 @@ import sys
 import threading
 
 import libtorrent as lt
+
+# Importing the module beside this script must not leave a __pycache__ in
+# the source tree.
+sys.dont_write_bytecode = True
+from ltsession import loopback_session  # noqa: E402
 
 _out_lock = threading.Lock()
 
@@ -91,26 +97,15 @@ def main():
     ap.add_argument("--seed", action="store_true")
     args = ap.parse_args()
 
-    ses = lt.session({
-        "listen_interfaces": "127.0.0.1:0",
-        "outgoing_interfaces": "127.0.0.1",
-        "enable_dht": False,
-        "enable_lsd": False,
-        "enable_upnp": False,
-        "enable_natpmp": False,
-        # Plain TCP: every client under test speaks it, and it keeps the
-        # peer list (one connection per peer) easy to read.
-        "enable_outgoing_utp": False,
-        "enable_incoming_utp": False,
-        # Every peer in these tests is 127.0.0.1, told apart only by port.
-        "allow_multiple_connections_per_ip": True,
-        # A tracker on loopback is what the test is about; libtorrent's
-        # SSRF guard only insists on an /announce path, which ours have.
-        "alert_mask": lt.alert.category_t.status_notification
+    # A tracker on loopback is what the tests are about; libtorrent's SSRF
+    # guard only insists on an /announce path, which theirs have.
+    ses = loopback_session(
+        lt.alert.category_t.status_notification
         | lt.alert.category_t.error_notification
         | lt.alert.category_t.storage_notification
         | lt.alert.category_t.tracker_notification,
-    })
+        # Every peer in these tests is 127.0.0.1, told apart only by port.
+        allow_multiple_connections_per_ip=True)
 
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(args.torrent)
