@@ -37,7 +37,7 @@ var alreadyVerified = regexp.MustCompile(`: (\d+) of (\d+) pieces already verifi
 // (a quarter of the pieces verify) and to know what the restart should
 // report.
 func TestClientKillAndResume(t *testing.T) {
-	needClientTools(t)
+	needTools(t)
 	ctx, cancel := context.WithTimeout(t.Context(), killDeadline)
 	defer cancel()
 	// 123 pieces of 64 KiB, the last 4,617 bytes.
@@ -47,14 +47,13 @@ func TestClientKillAndResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, seed := startOurSeed(t, ctx, torrent, d.dir, "--no-trackers", "--max-up", "2M")
+	seed := startOurSeed(t, ctx, torrent, d.dir, "--no-trackers", "--max-up", "2M")
 
 	base := t.TempDir()
 	out := filepath.Join(base, "ours")
 	file := filepath.Join(out, d.name)
 	download := func(name, stats string) *proc {
-		return startProc(t, name, exec.Command(swarmlabBin, "download", "--listen", "127.0.0.1:0",
-			"--no-trackers", "--peer", seed.String(), "--stats", stats, "-o", out, torrent))
+		return startOurDownload(t, name, torrent, out, "--no-trackers", "--peer", seed.String(), "--stats", stats)
 	}
 
 	first := download("swarmlab download (to be killed)", filepath.Join(base, "stats-killed.json"))

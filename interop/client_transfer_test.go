@@ -2,10 +2,8 @@ package interop
 
 import (
 	"context"
-	"fmt"
+	"net/netip"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -36,8 +34,8 @@ const (
 	trackerTorrentPiece = 32 << 10
 )
 
-// transferCase sets up the content, the torrent and, when through a
-// tracker, the tracker, for one subtest.
+// transferCase is the content, the torrent and, when through a tracker,
+// the tracker of one subtest.
 type transferCase struct {
 	ctx     context.Context
 	data    *clientData
@@ -47,8 +45,11 @@ type transferCase struct {
 	proto   string       // the tracker's protocol, "" for direct cases
 }
 
-func newDirectCase(t *testing.T, deadline time.Duration) *transferCase {
+// newDirectCase checks the tools the subtest uses and sets up a direct
+// case, which must end within deadline.
+func newDirectCase(t *testing.T, deadline time.Duration, tools ...string) *transferCase {
 	t.Helper()
+	needTools(t, tools...)
 	ctx, cancel := context.WithTimeout(t.Context(), deadline)
 	t.Cleanup(cancel)
 	c := &transferCase{ctx: ctx, data: newMultiData(t)}
@@ -58,8 +59,12 @@ func newDirectCase(t *testing.T, deadline time.Duration) *transferCase {
 	return c
 }
 
-func newTrackerCase(t *testing.T, proto string, deadline time.Duration) *transferCase {
+// newTrackerCase checks the tools the subtest uses and sets up a case
+// through a `swarmlab tracker` over proto, which must end within
+// deadline.
+func newTrackerCase(t *testing.T, proto string, deadline time.Duration, tools ...string) *transferCase {
 	t.Helper()
+	needTools(t, tools...)
 	ctx, cancel := context.WithTimeout(t.Context(), deadline)
 	t.Cleanup(cancel)
 	c := &transferCase{ctx: ctx, data: newSingleData(t, trackerTorrentSize, trackerTorrentPiece), proto: proto}
@@ -68,59 +73,81 @@ func newTrackerCase(t *testing.T, proto string, deadline time.Duration) *transfe
 	return c
 }
 
+// ourArgs are our client's flags for this case: --peer for each of peers,
+// and in a direct case --no-trackers, since its torrent's tracker is dead.
+func (c *transferCase) ourArgs(peers ...string) []string {
+	var args []string
+	if c.proto == "" {
+		args = append(args, "--no-trackers")
+	}
+	for _, p := range peers {
+		args = append(args, "--peer", p)
+	}
+	return args
+}
+
+// seedByUs starts our seed of the content, dialling peers, and returns
+// its address once it listens.
+func (c *transferCase) seedByUs(t *testing.T, peers ...string) netip.AddrPort {
+	t.Helper()
+	return startOurSeed(t, c.ctx, c.torrent, c.data.dir, c.ourArgs(peers...)...)
+}
+
+// downloadByUs runs our client, dialling peers, into a fresh directory and
+// checks what it saved against the content.
+func (c *transferCase) downloadByUs(t *testing.T, peers ...string) {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "ours")
+	runOurDownload(t, c.ctx, c.torrent, out, c.ourArgs(peers...)...)
+	c.data.check(t, out)
+}
+
+// waitListed waits until the case's tracker hands out 127.0.0.1:port.
+func (c *transferCase) waitListed(t *testing.T, port int, who string) {
+	t.Helper()
+	waitListed(t, c.ctx, c.tracker, c.proto, c.info.InfoHash, port, who)
+}
+
 // TestClientDownloadFromLibtorrent: our client downloads from a libtorrent
 // seed.
 func TestClientDownloadFromLibtorrent(t *testing.T) {
 	t.Run("direct", func(t *testing.T) {
-		needClientTools(t, "libtorrent")
-		c := newDirectCase(t, clientDeadline)
+		c := newDirectCase(t, clientDeadline, "libtorrent")
 		seed := startLtPeer(t, c.ctx, "libtorrent seed", c.torrent, c.data.dir, true)
 		seed.waitAll(t, c.ctx, "finished")
-		out := filepath.Join(t.TempDir(), "ours")
-		runOurDownload(t, c.ctx, c.torrent, out, "--no-trackers", "--peer", "127.0.0.1:"+strconv.Itoa(seed.port))
-		c.data.check(t, out)
+		c.downloadByUs(t, loopback(seed.port))
 	})
 	t.Run("tracker-udp", func(t *testing.T) {
-		needClientTools(t, "libtorrent")
-		c := newTrackerCase(t, "udp", clientDeadline)
+		c := newTrackerCase(t, "udp", clientDeadline, "libtorrent")
 		seed := startLtPeer(t, c.ctx, "libtorrent seed", c.torrent, c.data.dir, true)
 		// Announced as a seed: our client's first announce will list it.
 		seed.waitAll(t, c.ctx, "finished", "tracker_reply")
-		out := filepath.Join(t.TempDir(), "ours")
-		runOurDownload(t, c.ctx, c.torrent, out)
-		c.data.check(t, out)
+		c.downloadByUs(t)
 	})
 }
 
 // TestClientDownloadFromAria2: our client downloads from an aria2 seed.
 func TestClientDownloadFromAria2(t *testing.T) {
 	t.Run("direct", func(t *testing.T) {
-		needClientTools(t, "aria2c")
-		c := newDirectCase(t, clientDeadline)
+		c := newDirectCase(t, clientDeadline, "aria2c")
 		port := freePort(t)
 		startAria2(t, c.ctx, c.torrent, c.data.dir, port, true)
-		out := filepath.Join(t.TempDir(), "ours")
-		runOurDownload(t, c.ctx, c.torrent, out, "--no-trackers", "--peer", "127.0.0.1:"+strconv.Itoa(port))
-		c.data.check(t, out)
+		c.downloadByUs(t, loopback(port))
 	})
 	t.Run("tracker-http", func(t *testing.T) {
-		needClientTools(t, "aria2c")
-		c := newTrackerCase(t, "http", clientDeadline)
+		c := newTrackerCase(t, "http", clientDeadline, "aria2c")
 		port := freePort(t)
 		startAria2(t, c.ctx, c.torrent, c.data.dir, port, true)
-		waitListed(t, c.ctx, c.tracker, c.proto, c.info.InfoHash, port, "the aria2 seed")
-		out := filepath.Join(t.TempDir(), "ours")
-		runOurDownload(t, c.ctx, c.torrent, out)
-		c.data.check(t, out)
+		c.waitListed(t, port, "the aria2 seed")
+		c.downloadByUs(t)
 	})
 }
 
 // TestClientSeedToLibtorrent: libtorrent downloads from our seed.
 func TestClientSeedToLibtorrent(t *testing.T) {
 	t.Run("direct", func(t *testing.T) {
-		needClientTools(t, "libtorrent")
-		c := newDirectCase(t, clientDeadline)
-		_, addr := startOurSeed(t, c.ctx, c.torrent, c.data.dir, "--no-trackers")
+		c := newDirectCase(t, clientDeadline, "libtorrent")
+		addr := c.seedByUs(t)
 		dir := filepath.Join(t.TempDir(), "libtorrent")
 		leech := startLtPeer(t, c.ctx, "libtorrent leecher", c.torrent, dir, false)
 		leech.send(t, map[string]any{"cmd": "connect", "ip": addr.Addr().String(), "port": int(addr.Port())})
@@ -128,10 +155,9 @@ func TestClientSeedToLibtorrent(t *testing.T) {
 		c.data.check(t, dir)
 	})
 	t.Run("tracker-udp", func(t *testing.T) {
-		needClientTools(t, "libtorrent")
-		c := newTrackerCase(t, "udp", clientDeadline)
-		_, addr := startOurSeed(t, c.ctx, c.torrent, c.data.dir)
-		waitListed(t, c.ctx, c.tracker, c.proto, c.info.InfoHash, int(addr.Port()), "our seed")
+		c := newTrackerCase(t, "udp", clientDeadline, "libtorrent")
+		addr := c.seedByUs(t)
+		c.waitListed(t, int(addr.Port()), "our seed")
 		dir := filepath.Join(t.TempDir(), "libtorrent")
 		leech := startLtPeer(t, c.ctx, "libtorrent leecher", c.torrent, dir, false)
 		leech.waitAll(t, c.ctx, "finished")
@@ -146,21 +172,19 @@ func TestClientSeedToLibtorrent(t *testing.T) {
 // take that as news, not as a protocol error.
 func TestClientSeedToAria2(t *testing.T) {
 	t.Run("direct", func(t *testing.T) {
-		needClientTools(t, "aria2c")
-		c := newDirectCase(t, clientDeadline)
+		c := newDirectCase(t, clientDeadline, "aria2c")
 		port := freePort(t)
 		dir := filepath.Join(t.TempDir(), "aria2")
 		leech := startAria2(t, c.ctx, c.torrent, dir, port, false)
 		// aria2 cannot be told a peer's address; our seed dials it.
-		startOurSeed(t, c.ctx, c.torrent, c.data.dir, "--no-trackers", "--peer", "127.0.0.1:"+strconv.Itoa(port))
+		c.seedByUs(t, loopback(port))
 		leech.wait(t, c.ctx)
 		c.data.check(t, dir)
 	})
 	t.Run("tracker-http", func(t *testing.T) {
-		needClientTools(t, "aria2c")
-		c := newTrackerCase(t, "http", clientDeadline)
-		_, addr := startOurSeed(t, c.ctx, c.torrent, c.data.dir)
-		waitListed(t, c.ctx, c.tracker, c.proto, c.info.InfoHash, int(addr.Port()), "our seed")
+		c := newTrackerCase(t, "http", clientDeadline, "aria2c")
+		addr := c.seedByUs(t)
+		c.waitListed(t, int(addr.Port()), "our seed")
 		dir := filepath.Join(t.TempDir(), "aria2")
 		runAria2(t, c.ctx, c.torrent, dir)
 		c.data.check(t, dir)
@@ -176,10 +200,9 @@ func TestClientSeedToAria2(t *testing.T) {
 func TestClientSeedToTransmission(t *testing.T) {
 	t.Run("direct", func(t *testing.T) {
 		t.Parallel()
-		needClientTools(t, "transmission-daemon", "transmission-remote")
-		c := newDirectCase(t, transmissionDeadline)
+		c := newDirectCase(t, transmissionDeadline, "transmission-daemon", "transmission-remote")
 		tr := startTransmission(t, c.ctx)
-		tr.run(t, c.ctx, "--add", c.torrent, "--download-dir", tr.dir)
+		tr.add(t, c.ctx, c.torrent, c.info.InfoHash)
 		// A connection that arrives while Transmission still checks the
 		// (empty) download directory is refused, and our client does not
 		// redial an address at once.
@@ -187,33 +210,25 @@ func TestClientSeedToTransmission(t *testing.T) {
 			st, err := tr.state(c.ctx, c.info.InfoHash)
 			return st == "Idle" || st == "Downloading", err
 		})
-		startOurSeed(t, c.ctx, c.torrent, c.data.dir, "--no-trackers", "--peer", "127.0.0.1:"+strconv.Itoa(tr.peerPort))
+		c.seedByUs(t, loopback(tr.peerPort))
 		waitTransmission(t, c, tr)
 	})
 	t.Run("tracker-http", func(t *testing.T) {
 		t.Parallel()
-		needClientTools(t, "transmission-daemon", "transmission-remote")
-		c := newTrackerCase(t, "http", transmissionDeadline)
+		c := newTrackerCase(t, "http", transmissionDeadline, "transmission-daemon", "transmission-remote")
 		tr := startTransmission(t, c.ctx)
-		tr.run(t, c.ctx, "--add", c.torrent, "--download-dir", tr.dir)
-		waitListed(t, c.ctx, c.tracker, c.proto, c.info.InfoHash, tr.peerPort, "Transmission")
-		startOurSeed(t, c.ctx, c.torrent, c.data.dir)
+		tr.add(t, c.ctx, c.torrent, c.info.InfoHash)
+		c.waitListed(t, tr.peerPort, "Transmission")
+		c.seedByUs(t)
 		waitTransmission(t, c, tr)
 	})
 }
 
+// waitTransmission waits until Transmission has the whole torrent and its
+// files hold the content.
 func waitTransmission(t *testing.T, c *transferCase, tr *transmission) {
 	t.Helper()
-	t.Cleanup(func() {
-		if t.Failed() {
-			out, _ := tr.tryRemote(context.Background(), "--torrent", c.info.InfoHash, "--info", "--info-peers")
-			t.Logf("transmission-remote --info:\n%s", out)
-		}
-	})
-	poll(t, c.ctx, "Transmission to finish the download", func() (bool, error) {
-		pct, err := tr.percent(c.ctx, c.info.InfoHash)
-		return pct >= 100, err
-	})
+	tr.waitComplete(t, c.ctx, c.info.InfoHash)
 	// Transmission counts a piece done once verified, which it may do
 	// from its write cache; the files on disk catch up when it flushes.
 	// Content that never matches still fails, at the deadline.
@@ -221,20 +236,4 @@ func waitTransmission(t *testing.T, c *transferCase, tr *transmission) {
 		err := c.data.compare(tr.dir)
 		return err == nil, err
 	})
-}
-
-var torrentState = regexp.MustCompile(`State:\s*(\w+)`)
-
-// state is the torrent's state word in transmission-remote's info output
-// ("Verifying", "Idle", "Downloading", ...).
-func (tr *transmission) state(ctx context.Context, infoHash string) (string, error) {
-	out, err := tr.tryRemote(ctx, "--torrent", infoHash, "--info")
-	if err != nil {
-		return "", err
-	}
-	m := torrentState.FindStringSubmatch(out)
-	if m == nil {
-		return "", fmt.Errorf("no State in %q", out)
-	}
-	return m[1], nil
 }

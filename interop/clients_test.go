@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,13 +19,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/swarmlab/swarmlab/metainfo"
+	"github.com/swarmlab/swarmlab/tracker"
+	"github.com/swarmlab/swarmlab/tracker/client"
 )
 
 // Helpers that run real BitTorrent clients and trackers as subprocesses for
-// the tracker interop tests: a libtorrent peer steered over its standard
-// streams (testdata/ltpeer.py), aria2c, transmission-daemon, opentracker
-// and `swarmlab tracker`. Every one is bound to 127.0.0.1 with DHT, LSD,
-// UPnP, NAT-PMP and peer exchange off, and is stopped when its test ends.
+// the tracker and client interop tests: a libtorrent peer steered over its
+// standard streams (testdata/ltpeer.py), aria2c, transmission-daemon,
+// opentracker and `swarmlab tracker`. Every one is bound to 127.0.0.1 with
+// DHT, LSD, UPnP, NAT-PMP and peer exchange off, and is stopped when its
+// test ends.
 
 // pollEvery is how often a condition on an external process is checked.
 // Polling is the only way to learn, say, a Transmission download's
@@ -81,54 +87,138 @@ func freeTCPUDPPort(t *testing.T) int {
 	return 0
 }
 
-// startProcess starts cmd, with its stderr (and stdout, if not already
-// taken) kept for the failure message, and stops it when the test ends:
-// SIGTERM, then SIGKILL if it has not exited within a few seconds.
-func startProcess(t *testing.T, cmd *exec.Cmd) {
+// loopback is the address of port on 127.0.0.1, as --peer takes it.
+func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+// lineLog keeps a process's output and wakes whoever waits for a line.
+// Waiting on it is waiting on an event (the process wrote something), not
+// on time.
+type lineLog struct {
+	mu      sync.Mutex
+	buf     []byte
+	changed chan struct{} // closed and replaced on every write
+}
+
+func newLineLog() *lineLog { return &lineLog{changed: make(chan struct{})} }
+
+func (l *lineLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	close(l.changed)
+	l.changed = make(chan struct{})
+	return len(p), nil
+}
+
+// snapshot returns the complete lines so far and a channel closed at the
+// next write.
+func (l *lineLog) snapshot() ([]string, <-chan struct{}) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := string(l.buf)
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	} else {
+		s = ""
+	}
+	var lines []string
+	if s != "" {
+		lines = strings.Split(s, "\n")
+	}
+	return lines, l.changed
+}
+
+func (l *lineLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.buf)
+}
+
+// proc is a process whose output the test can wait on line by line.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *lineLog
+	done chan struct{} // closed when the process has exited
+	err  error         // Wait's result, valid once done is closed
+}
+
+// startProc starts cmd with its output kept in p.out: stdout and stderr
+// together, or stderr alone when the caller has taken stdout (with
+// StdoutPipe, say). When the test ends it stops the process if it still
+// runs (SIGTERM, then SIGKILL after a few seconds) and logs its output if
+// the test failed.
+func startProc(t *testing.T, name string, cmd *exec.Cmd) *proc {
 	t.Helper()
-	var logs syncBuffer
+	p := &proc{name: name, cmd: cmd, out: newLineLog(), done: make(chan struct{})}
 	if cmd.Stdout == nil {
-		cmd.Stdout = &logs
+		cmd.Stdout = p.out
 	}
-	cmd.Stderr = &logs
+	cmd.Stderr = p.out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", cmd.Path, err)
+		t.Fatalf("%s: %v", name, err)
 	}
-	done := make(chan struct{})
 	go func() {
-		_ = cmd.Wait()
-		close(done)
+		p.err = cmd.Wait()
+		close(p.done)
 	}()
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
+		case <-p.done:
+		default:
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(5 * time.Second):
+				_ = cmd.Process.Kill()
+				<-p.done
+			}
 		}
 		if t.Failed() {
-			t.Logf("output of %s:\n%s", strings.Join(cmd.Args, " "), logs.String())
+			t.Logf("output of %s (%s):\n%s", name, strings.Join(cmd.Args, " "), p.out.String())
 		}
 	})
+	return p
 }
 
-// syncBuffer is a bytes.Buffer safe for a process's two output streams.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// waitLine returns the submatches of the first output line matching re.
+// The process exiting first, or ctx ending, fails the test.
+func (p *proc) waitLine(t *testing.T, ctx context.Context, re *regexp.Regexp) []string {
+	t.Helper()
+	for exited := false; ; {
+		lines, changed := p.out.snapshot()
+		for _, l := range lines {
+			if m := re.FindStringSubmatch(l); m != nil {
+				return m
+			}
+		}
+		if exited {
+			t.Fatalf("%s exited (%v) before printing a line matching %q", p.name, p.err, re)
+		}
+		select {
+		case <-changed:
+		case <-p.done:
+			// Output written before the exit is in the log by now (Wait
+			// returns only then); look through it once more.
+			exited = true
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s to print a line matching %q", p.name, re)
+		}
+	}
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+// wait waits for the process to exit and fails the test unless it exited
+// with status 0.
+func (p *proc) wait(t *testing.T, ctx context.Context) {
+	t.Helper()
+	select {
+	case <-p.done:
+		if p.err != nil {
+			t.Fatalf("%s: %v\n%s", p.name, p.err, p.out.String())
+		}
+	case <-ctx.Done():
+		t.Fatalf("timed out waiting for %s to exit", p.name)
+	}
 }
 
 // trackerAddrs are where a tracker under test listens.
@@ -151,53 +241,28 @@ func startSwarmlabTracker(t *testing.T, ctx context.Context, extra ...string) tr
 	t.Helper()
 	needSwarmlab(t)
 	args := append([]string{"tracker", "--http", "127.0.0.1:0", "--udp", "127.0.0.1:0"}, extra...)
-	cmd := exec.Command(swarmlabBin, args...)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	startProcess(t, cmd)
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	select {
-	case line, ok := <-lines:
-		m := listeningLine.FindStringSubmatch(line)
-		if !ok || m == nil {
-			t.Fatalf("swarmlab tracker did not report its addresses; first line %q", line)
-		}
-		return trackerAddrs{http: m[1], udp: m[2]}
-	case <-ctx.Done():
-		t.Fatalf("swarmlab tracker did not start listening")
-	}
-	return trackerAddrs{}
+	p := startProc(t, "swarmlab tracker", exec.Command(swarmlabBin, args...))
+	m := p.waitLine(t, ctx, listeningLine)
+	return trackerAddrs{http: m[1], udp: m[2]}
 }
 
 // startOpentracker runs opentracker on 127.0.0.1 serving the info hashes
 // given (Debian's build is whitelist-only), HTTP and UDP on one port.
 func startOpentracker(t *testing.T, ctx context.Context, infoHashes ...string) trackerAddrs {
 	t.Helper()
-	bin, err := exec.LookPath("opentracker")
-	if err != nil {
-		missingTool(t, "opentracker not found (apt-get install opentracker)")
-	}
+	bin := needTool(t, "opentracker")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "whitelist"), []byte(strings.Join(infoHashes, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := strconv.Itoa(freeTCPUDPPort(t))
+	port := freeTCPUDPPort(t)
+	ps := strconv.Itoa(port)
 	// -d: opentracker chroots there (as root it also drops to nobody), so
 	// the whitelist is named relative to it.
-	cmd := exec.Command(bin, "-i", "127.0.0.1", "-p", port, "-P", port, "-d", dir, "-w", "whitelist")
+	cmd := exec.Command(bin, "-i", "127.0.0.1", "-p", ps, "-P", ps, "-d", dir, "-w", "whitelist")
 	cmd.Dir = dir
-	startProcess(t, cmd)
-	addr := "127.0.0.1:" + port
+	startProc(t, "opentracker", cmd)
+	addr := loopback(port)
 	poll(t, ctx, "opentracker to accept connections", func() (bool, error) {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -207,6 +272,41 @@ func startOpentracker(t *testing.T, ctx context.Context, infoHashes ...string) t
 		return true, nil
 	})
 	return trackerAddrs{http: addr, udp: addr}
+}
+
+// waitListed waits until the tracker hands out 127.0.0.1:port for the
+// torrent, that is, until the peer there has announced. The probe uses the
+// project's tracker client and announces as a leecher (so it is given
+// seeds and leechers alike) at a port no client uses, then as stopped, so
+// it leaves nothing in the swarm.
+func waitListed(t *testing.T, ctx context.Context, addrs trackerAddrs, proto, infoHash string, port int, who string) {
+	t.Helper()
+	ih, err := metainfo.ParseHash(infoHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
+	c := client.New(client.Config{Timeout: 5 * time.Second})
+	defer c.Close()
+	u := addrs.announceURL(proto)
+	poll(t, ctx, fmt.Sprintf("the tracker to list %s at %v", who, want), func() (bool, error) {
+		req := tracker.AnnounceRequest{InfoHash: ih, Port: 9, Left: 1, Event: tracker.EventStarted, NumWant: 200}
+		copy(req.PeerID[:], "-SLPROBE-interoptest")
+		resp, err := c.Announce(ctx, u, req)
+		if err != nil {
+			return false, err
+		}
+		req.Event, req.NumWant = tracker.EventStopped, 0
+		if _, err := c.Announce(ctx, u, req); err != nil {
+			return false, fmt.Errorf("stopped announce: %w", err)
+		}
+		for _, p := range resp.Peers {
+			if p.Addr == want {
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("peers %v", resp.Peers)
+	})
 }
 
 // ltEvent is one line from testdata/ltpeer.py.
@@ -231,7 +331,8 @@ type ltPeerInfo struct {
 }
 
 // ltPeer is a running testdata/ltpeer.py: a libtorrent session with one
-// torrent, which learns peers only from the torrent's tracker.
+// torrent, which learns peers only from the torrent's tracker, or from a
+// "connect" command.
 type ltPeer struct {
 	name   string
 	stdin  io.WriteCloser
@@ -257,9 +358,9 @@ func startLtPeer(t *testing.T, ctx context.Context, name, torrent, dir string, s
 	}
 	p := &ltPeer{name: name, stdin: stdin, events: make(chan ltEvent, 1024)}
 	// Closing stdin asks the peer to quit (announcing "stopped"); it runs
-	// before startProcess's cleanup, which registered first and so runs
+	// before startProc's cleanup, which registered first and so runs
 	// later, signals it.
-	startProcess(t, cmd)
+	startProc(t, name, cmd)
 	t.Cleanup(func() { stdin.Close() })
 	go func() {
 		defer close(p.events)
@@ -344,34 +445,79 @@ func (p *ltPeer) status(t *testing.T, ctx context.Context) ltEvent {
 	return p.wait(t, ctx, "status", func(ev ltEvent) bool { return ev.Event == "status" })
 }
 
-// runAria2 downloads torrent into dir with aria2c, which exits once it has
-// the whole torrent (--seed-time=0). aria2 finds peers only through the
-// tracker here: DHT, LSD and peer exchange are off. It has no UDP tracker
-// client without DHT, so it is only ever given HTTP trackers.
-func runAria2(t *testing.T, ctx context.Context, torrent, dir string) {
+// aria2Listening is aria2's notice that its peer listener is up; as a
+// seed it prints it only after the data has passed its check.
+var aria2Listening = regexp.MustCompile(`IPv4 BitTorrent: listening on TCP port (\d+)`)
+
+// startAria2 runs aria2c on torrent, saving under dir and accepting peers
+// on port, and returns once it is listening. With seed it checks the data
+// already under dir and then seeds until stopped; otherwise it downloads
+// and exits when complete. aria2 finds peers only through the tracker, or
+// by being dialled: DHT, LSD and peer exchange are off. It has no UDP
+// tracker client without DHT, so it is only ever given HTTP trackers.
+func startAria2(t *testing.T, ctx context.Context, torrent, dir string, port int, seed bool) *proc {
 	t.Helper()
-	bin, err := exec.LookPath("aria2c")
-	if err != nil {
-		missingTool(t, "aria2c not found (apt-get install aria2)")
-	}
-	cmd := exec.CommandContext(ctx, bin,
+	bin := needTool(t, "aria2c")
+	logFile := filepath.Join(t.TempDir(), "aria2.log")
+	args := []string{
 		"--no-conf=true",
-		"--dir="+dir,
+		"--dir=" + dir,
 		"--interface=127.0.0.1",
 		"--disable-ipv6=true",
-		"--listen-port="+strconv.Itoa(freePort(t)),
+		"--listen-port=" + strconv.Itoa(port),
 		"--enable-dht=false", "--enable-dht6=false",
 		"--bt-enable-lpd=false",
 		"--enable-peer-exchange=false",
-		"--seed-time=0",
 		"--file-allocation=none",
 		"--summary-interval=0",
-		"--console-log-level=warn",
-		torrent)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("aria2c: %v (context: %v)\n%s", err, ctx.Err(), out)
+		// Notices carry the "listening" line waited for.
+		"--console-log-level=notice",
+		// The peer messages, for the failure report.
+		"--log=" + logFile, "--log-level=info",
 	}
+	if seed {
+		// Ratio 0 means no ratio goal: seed until the test stops it.
+		args = append(args, "--check-integrity=true", "--seed-ratio=0.0")
+	} else {
+		args = append(args, "--seed-time=0")
+	}
+	args = append(args, torrent)
+	p := startProc(t, "aria2c", exec.Command(bin, args...))
+	// Registered after startProc's cleanup, so it runs first, while
+	// aria2 may still be running; the log so far is what matters.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("aria2c's log of its peer connections (requests and blocks left out):\n%s", aria2PeerLog(logFile))
+		}
+	})
+	p.waitLine(t, ctx, aria2Listening)
+	return p
+}
+
+// runAria2 downloads torrent into dir with aria2c, which exits once it has
+// the whole torrent, and fails the test unless it exits 0.
+func runAria2(t *testing.T, ctx context.Context, torrent, dir string) {
+	t.Helper()
+	startAria2(t, ctx, torrent, dir, freePort(t), false).wait(t, ctx)
+}
+
+// aria2PeerLog is the tail of an aria2 info log without the block-by-block
+// traffic, which would bury how a connection went.
+func aria2PeerLog(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	var keep []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "request index=") || strings.Contains(l, "piece index=") ||
+			strings.Contains(l, "we got new piece") || strings.Contains(l, "have index=") ||
+			strings.Contains(l, "allowed fast index=") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep[max(0, len(keep)-40):], "\n")
 }
 
 // transmission is a running transmission-daemon, driven with
@@ -385,17 +531,12 @@ type transmission struct {
 
 func startTransmission(t *testing.T, ctx context.Context) *transmission {
 	t.Helper()
-	daemon, err := exec.LookPath("transmission-daemon")
-	if err != nil {
-		missingTool(t, "transmission-daemon not found (apt-get install transmission-daemon)")
-	}
-	remote, err := exec.LookPath("transmission-remote")
-	if err != nil {
-		missingTool(t, "transmission-remote not found (apt-get install transmission-cli)")
-	}
+	daemon := needTool(t, "transmission-daemon")
+	remote := needTool(t, "transmission-remote")
 	base := t.TempDir()
+	rpcPort := freePort(t)
 	tr := &transmission{
-		rpc:      "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		rpc:      loopback(rpcPort),
 		peerPort: freeTCPUDPPort(t),
 		dir:      filepath.Join(base, "downloads"),
 		remote:   remote,
@@ -406,13 +547,11 @@ func startTransmission(t *testing.T, ctx context.Context) *transmission {
 			t.Fatal(err)
 		}
 	}
-	_, rpcPort, _ := net.SplitHostPort(tr.rpc)
-	rp, _ := strconv.Atoi(rpcPort)
 	settings := map[string]any{
 		"bind-address-ipv4":           "127.0.0.1",
 		"bind-address-ipv6":           "::1",
 		"rpc-bind-address":            "127.0.0.1",
-		"rpc-port":                    rp,
+		"rpc-port":                    rpcPort,
 		"rpc-authentication-required": false,
 		"rpc-whitelist-enabled":       true,
 		"rpc-whitelist":               "127.0.0.1",
@@ -434,7 +573,7 @@ func startTransmission(t *testing.T, ctx context.Context) *transmission {
 	if err := os.WriteFile(filepath.Join(conf, "settings.json"), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	startProcess(t, exec.Command(daemon, "--foreground", "--config-dir", conf))
+	startProc(t, "transmission-daemon", exec.Command(daemon, "--foreground", "--config-dir", conf))
 	poll(t, ctx, "transmission-daemon's RPC server", func() (bool, error) {
 		_, err := tr.tryRemote(ctx, "--list")
 		return err == nil, err
@@ -452,44 +591,84 @@ func (tr *transmission) tryRemote(ctx context.Context, args ...string) (string, 
 	return string(out), nil
 }
 
-func (tr *transmission) run(t *testing.T, ctx context.Context, args ...string) string {
+// add adds the torrent, whose info hash is infoHash, to download into
+// tr.dir. If the test fails, what Transmission then says about the torrent,
+// its peers and its trackers is logged.
+func (tr *transmission) add(t *testing.T, ctx context.Context, torrent, infoHash string) {
 	t.Helper()
-	out, err := tr.tryRemote(ctx, args...)
-	if err != nil {
+	if _, err := tr.tryRemote(ctx, "--add", torrent, "--download-dir", tr.dir); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	// Registered after the daemon's cleanup, so it runs first, while the
+	// daemon still answers.
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, _ := tr.tryRemote(ctx, "--torrent", infoHash, "--info", "--info-peers", "--info-trackers")
+		t.Logf("transmission-remote --info:\n%s", out)
+	})
 }
 
-var percentDone = regexp.MustCompile(`Percent Done:\s*([0-9.]+)%`)
-
-// percent reports how much of the torrent with this info hash the daemon
-// has, from transmission-remote's info output.
-func (tr *transmission) percent(ctx context.Context, infoHash string) (float64, error) {
+// infoField is the first submatch of re in transmission-remote's --info
+// output for the torrent with this info hash.
+func (tr *transmission) infoField(ctx context.Context, infoHash string, re *regexp.Regexp) (string, error) {
 	out, err := tr.tryRemote(ctx, "--torrent", infoHash, "--info")
+	if err != nil {
+		return "", err
+	}
+	m := re.FindStringSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("no %q in %q", re, out)
+	}
+	return m[1], nil
+}
+
+var (
+	percentDone  = regexp.MustCompile(`Percent Done:\s*([0-9.]+)%`)
+	torrentState = regexp.MustCompile(`State:\s*(\w+)`)
+)
+
+// percent reports how much of the torrent the daemon has.
+func (tr *transmission) percent(ctx context.Context, infoHash string) (float64, error) {
+	s, err := tr.infoField(ctx, infoHash, percentDone)
 	if err != nil {
 		return 0, err
 	}
-	m := percentDone.FindStringSubmatch(out)
-	if m == nil {
-		return 0, fmt.Errorf("no Percent Done in %q", out)
-	}
-	return strconv.ParseFloat(m[1], 64)
+	return strconv.ParseFloat(s, 64)
 }
 
-// sameFile fails the test unless the files at got and want hold the same
-// bytes.
-func sameFile(t *testing.T, got, want string) {
+// state is the torrent's state word ("Verifying", "Idle", "Downloading",
+// ...).
+func (tr *transmission) state(ctx context.Context, infoHash string) (string, error) {
+	return tr.infoField(ctx, infoHash, torrentState)
+}
+
+// waitComplete waits until the daemon has verified every piece of the
+// torrent.
+func (tr *transmission) waitComplete(t *testing.T, ctx context.Context, infoHash string) {
 	t.Helper()
+	poll(t, ctx, "Transmission to finish the download", func() (bool, error) {
+		pct, err := tr.percent(ctx, infoHash)
+		return pct >= 100, err
+	})
+}
+
+// diffFile reports how the file at got differs from the one at want, or
+// nil when both hold the same bytes.
+func diffFile(got, want string) error {
 	g, err := os.ReadFile(got)
 	if err != nil {
-		t.Fatalf("downloaded file: %v", err)
+		return fmt.Errorf("downloaded file: %w", err)
 	}
 	w, err := os.ReadFile(want)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if !bytes.Equal(g, w) {
-		t.Fatalf("%s differs from the source %s (%d and %d bytes)", got, want, len(g), len(w))
+		return fmt.Errorf("%s differs from the source %s (%d and %d bytes)", got, want, len(g), len(w))
 	}
+	return nil
 }

@@ -38,8 +38,7 @@ func TestCreateLoadedAndCheckedByLibtorrent(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			needLibtorrent(t)
-			needSwarmlab(t)
+			needTools(t, "libtorrent")
 			dir := t.TempDir()
 			data := filepath.Join(dir, "data")
 			content := filepath.Join(data, tc.content)
@@ -52,7 +51,7 @@ func TestCreateLoadedAndCheckedByLibtorrent(t *testing.T) {
 
 			lt := ltInfo(t, torrent)
 			ours := inspect(t, torrent)
-			multi := tc.files[0].path != ""
+			multi := isMulti(tc.files)
 			compareWithLibtorrent(t, ours, lt, multi)
 
 			total := totalSize(tc.files)
@@ -62,9 +61,7 @@ func TestCreateLoadedAndCheckedByLibtorrent(t *testing.T) {
 			if want := piecesFor(total, tc.pieceSize); lt.NumPieces != want {
 				t.Errorf("libtorrent reads %d pieces, want ceil(%d/%d) = %d", lt.NumPieces, total, tc.pieceSize, want)
 			}
-			if got, want := sorted(ltFileList(lt, multi, false)), specFiles(tc.content, tc.files); !slices.Equal(got, want) {
-				t.Errorf("libtorrent's files:\n got  %v\n want %v", got, want)
-			}
+			checkFiles(t, "libtorrent's", ltFileList(lt, multi, false), tc.content, tc.files)
 			checkExtras(t, lt, tc.extra)
 
 			res := ltCheck(t, torrent, data)
@@ -98,12 +95,7 @@ func checkExtras(t *testing.T, lt ltTorrent, extra []string) {
 		case "--web-seed":
 			i++
 			// libtorrent adds a trailing "/" to multi-file web seeds.
-			want := strings.TrimSuffix(extra[i], "/")
-			found := false
-			for _, ws := range lt.WebSeeds {
-				found = found || strings.TrimSuffix(ws, "/") == want
-			}
-			if !found {
+			if !slices.Contains(webSeeds(lt.WebSeeds), strings.TrimSuffix(extra[i], "/")) {
 				t.Errorf("web seed %q not in libtorrent's %v", extra[i], lt.WebSeeds)
 			}
 		case "--comment":

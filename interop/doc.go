@@ -10,12 +10,17 @@
 //     Transmission leechers that download the payload byte for byte from
 //     peers they could only have learned from the tracker; two tracker
 //     processes sharing one redis-server must serve one swarm. The same
-//     swarm also runs on opentracker, to show the harness is sound.
+//     swarm also runs on opentracker, to show the harness is sound;
+//   - our client, `swarmlab seed` and `swarmlab download`, must exchange
+//     data with libtorrent, aria2 and Transmission in both directions,
+//     with peers told directly and through `swarmlab tracker`, and a
+//     download killed with SIGKILL must resume from the pieces on disk.
 //
 // The tests build the swarmlab binary once (TestMain) and drive the real
 // tools as subprocesses. The libtorrent side lives in testdata/lt.py, which
 // prints one JSON object per call, and testdata/ltpeer.py, a long-running
-// peer steered with JSON lines over its standard streams. Test data is
+// peer steered with JSON lines over its standard streams; both start the
+// loopback-only session of testdata/ltsession.py. Test data is
 // generated from a seeded PRNG, so every run hashes the same bytes.
 //
 // A missing tool (mktorrent, a python3 that can import libtorrent, aria2c,

@@ -86,13 +86,41 @@ func missingTool(t *testing.T, format string, args ...any) {
 	t.Skipf("%s; set %s=1 to make this a failure", msg, requireEnv)
 }
 
-func needMktorrent(t *testing.T) string {
+// toolPackages names the Debian package of each external tool, for the
+// message when one is missing.
+var toolPackages = map[string]string{
+	"mktorrent":           "mktorrent",
+	"aria2c":              "aria2",
+	"transmission-daemon": "transmission-daemon",
+	"transmission-remote": "transmission-cli",
+	"opentracker":         "opentracker",
+}
+
+// needTool returns the path of an external tool on PATH, or skips (or
+// fails) the test when it is not there.
+func needTool(t *testing.T, bin string) string {
 	t.Helper()
-	p, err := exec.LookPath("mktorrent")
+	p, err := exec.LookPath(bin)
 	if err != nil {
-		missingTool(t, "mktorrent not found (apt-get install mktorrent)")
+		missingTool(t, "%s not found (apt-get install %s)", bin, toolPackages[bin])
 	}
 	return p
+}
+
+// needTools checks the swarmlab binary and every tool a test uses before
+// any is started, so a missing one skips (or fails) the test at once.
+// "libtorrent" stands for a python3 that can import it; any other name is
+// a binary on PATH.
+func needTools(t *testing.T, tools ...string) {
+	t.Helper()
+	needSwarmlab(t)
+	for _, tool := range tools {
+		if tool == "libtorrent" {
+			needLibtorrent(t)
+		} else {
+			needTool(t, tool)
+		}
+	}
 }
 
 var (
@@ -287,6 +315,10 @@ func genData(t *testing.T, root string, seed uint64, files []fileSpec) {
 	}
 }
 
+// isMulti reports whether files are the content of a multi-file torrent
+// (a directory) rather than a single file.
+func isMulti(files []fileSpec) bool { return files[0].path != "" }
+
 func totalSize(files []fileSpec) int64 {
 	var n int64
 	for _, f := range files {
@@ -361,6 +393,28 @@ func sorted(s []string) []string {
 	return s
 }
 
+// checkFiles fails the test unless got, a file list in "path:length"
+// form without pad files, in any order, names exactly the generated files
+// of the content called name. whose says whose list it is.
+func checkFiles(t *testing.T, whose string, got []string, name string, files []fileSpec) {
+	t.Helper()
+	if got, want := sorted(got), specFiles(name, files); !slices.Equal(got, want) {
+		t.Errorf("%s files:\n got  %v\n want %v", whose, got, want)
+	}
+}
+
+// webSeeds is a web seed list without trailing slashes, sorted: libtorrent
+// appends "/" to a multi-file torrent's web seeds when it loads them,
+// while the torrent holds what was given.
+func webSeeds(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		out[i] = strings.TrimSuffix(u, "/")
+	}
+	slices.Sort(out)
+	return out
+}
+
 // compareWithLibtorrent checks that inspect and libtorrent agree on
 // everything that identifies and lays out the torrent. The info hash is the
 // decisive check; the rest makes a mismatch easier to diagnose.
@@ -394,17 +448,7 @@ func compareWithLibtorrent(t *testing.T, ours inspectOut, lt ltTorrent, multi bo
 	if !slices.Equal(sorted(ours.Trackers), sorted(lt.Trackers)) {
 		t.Errorf("trackers: swarmlab %v, libtorrent %v", ours.Trackers, lt.Trackers)
 	}
-	// libtorrent appends "/" to a multi-file torrent's web seeds when it
-	// loads them; the torrent itself holds what was given.
-	var ltSeeds []string
-	for _, ws := range lt.WebSeeds {
-		ltSeeds = append(ltSeeds, strings.TrimSuffix(ws, "/"))
-	}
-	var ourSeeds []string
-	for _, ws := range ours.WebSeeds {
-		ourSeeds = append(ourSeeds, strings.TrimSuffix(ws, "/"))
-	}
-	if !slices.Equal(sorted(ourSeeds), sorted(ltSeeds)) {
+	if !slices.Equal(webSeeds(ours.WebSeeds), webSeeds(lt.WebSeeds)) {
 		t.Errorf("web seeds: swarmlab %v, libtorrent %v", ours.WebSeeds, lt.WebSeeds)
 	}
 	if ours.Comment != lt.Comment {

@@ -4,29 +4,24 @@ import (
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"net/netip"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/swarmlab/swarmlab/metainfo"
-	"github.com/swarmlab/swarmlab/tracker"
-	"github.com/swarmlab/swarmlab/tracker/client"
 )
 
 // swarmDeadline bounds one swarm test from start to finish; every wait in
 // it fails the test when the deadline passes.
 const swarmDeadline = 90 * time.Second
 
-// payloadSize is the size of the file the swarms share: a few hundred
-// pieces, enough that a download takes real exchanges, small enough that
-// it takes well under a second on loopback.
+// payloadSize is the size of the file the swarms share: 193 pieces of
+// 16 KiB (`swarmlab create`'s default for it), enough that a download
+// takes real exchanges, small enough to be quick on loopback (on a 2-core
+// VM a libtorrent leecher took 0.2 to 0.6 s, aria2 3 to 5 s with its
+// start-up).
 const payloadSize = 3<<20 + 12345
 
 // swarmSetup is a payload on disk and torrents of it for one tracker.
@@ -62,22 +57,17 @@ func (s *swarmSetup) torrent(t *testing.T, name, announce string) string {
 	return path
 }
 
-// needSwarmTools checks every tool a swarm test uses before any is
-// started, so a missing one skips (or fails) the test at once.
-func needSwarmTools(t *testing.T) {
+// check fails the test unless dir, a client's save path, holds the
+// payload byte for byte.
+func (s *swarmSetup) check(t *testing.T, dir string) {
 	t.Helper()
-	needSwarmlab(t)
-	needLibtorrent(t)
-	for _, tool := range []struct{ bin, pkg string }{
-		{"aria2c", "aria2"},
-		{"transmission-daemon", "transmission-daemon"},
-		{"transmission-remote", "transmission-cli"},
-	} {
-		if _, err := exec.LookPath(tool.bin); err != nil {
-			missingTool(t, "%s not found (apt-get install %s)", tool.bin, tool.pkg)
-		}
+	if err := diffFile(filepath.Join(dir, filepath.Base(s.payload)), s.payload); err != nil {
+		t.Fatal(err)
 	}
 }
+
+// swarmTools are the tools a swarm test uses, for needTools.
+var swarmTools = []string{"libtorrent", "aria2c", "transmission-daemon", "transmission-remote"}
 
 // TestTrackerSwarm runs tracker-only swarms: a libtorrent seed and, one
 // after the other, an aria2 leecher, a libtorrent leecher and a
@@ -103,22 +93,20 @@ func TestTrackerSwarm(t *testing.T) {
 		{"opentracker", "http"},
 	} {
 		t.Run(tc.tracker+"/"+tc.proto, func(t *testing.T) {
-			needSwarmTools(t)
+			needTools(t, swarmTools...)
 			ctx, cancel := context.WithTimeout(t.Context(), swarmDeadline)
 			defer cancel()
 			s := newSwarmSetup(t)
 			var addrs trackerAddrs
-			var torrent string
 			if tc.tracker == "swarmlab" {
 				addrs = startSwarmlabTracker(t, ctx)
-				torrent = s.torrent(t, "swarm.torrent", addrs.announceURL(tc.proto))
 			} else {
 				// The whitelist needs the info hash before the tracker
 				// runs; the announce URL does not change it.
 				s.torrent(t, "probe.torrent", deadTracker)
 				addrs = startOpentracker(t, ctx, s.infoHash)
-				torrent = s.torrent(t, "swarm.torrent", addrs.announceURL(tc.proto))
 			}
+			torrent := s.torrent(t, "swarm.torrent", addrs.announceURL(tc.proto))
 			runSwarm(t, ctx, s, torrent, addrs, tc.proto)
 		})
 	}
@@ -134,48 +122,22 @@ func runSwarm(t *testing.T, ctx context.Context, s *swarmSetup, torrent string, 
 	if proto == "http" {
 		dir := filepath.Join(s.dir, "aria2")
 		runAria2(t, ctx, torrent, dir)
-		sameFile(t, filepath.Join(dir, "payload.bin"), s.payload)
+		s.check(t, dir)
 		step("aria2 has the payload")
 	}
 
 	dir := filepath.Join(s.dir, "lt-leecher")
 	leech := startLtPeer(t, ctx, "libtorrent leecher", torrent, dir, false)
 	leech.waitAll(t, ctx, "finished")
-	sameFile(t, filepath.Join(dir, "payload.bin"), s.payload)
+	s.check(t, dir)
 	// Gone before Transmission comes, so that only the seed can serve it.
 	leech.quit(t, ctx)
 	step("libtorrent leecher has the payload")
 
 	tr := startTransmission(t, ctx)
-	tr.run(t, ctx, "--add", torrent, "--download-dir", tr.dir)
-	want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(tr.peerPort))
-	ih, err := metainfo.ParseHash(s.infoHash)
-	if err != nil {
-		t.Fatal(err)
-	}
-	poll(t, ctx, "the tracker to hand out Transmission's address "+want.String(), func() (bool, error) {
-		peers, err := probeAnnounce(ctx, addrs, proto, ih)
-		for _, p := range peers {
-			if p.Addr == want {
-				return true, nil
-			}
-		}
-		if err == nil {
-			err = fmt.Errorf("peers %v", peers)
-		}
-		return false, err
-	})
+	tr.add(t, ctx, torrent, s.infoHash)
+	waitListed(t, ctx, addrs, proto, s.infoHash, tr.peerPort, "Transmission")
 	step("the tracker hands out Transmission's address")
-	t.Cleanup(func() {
-		if !t.Failed() {
-			return
-		}
-		// What each side saw, for the failure report.
-		dctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		out, _ := tr.tryRemote(dctx, "--torrent", s.infoHash, "--info", "--info-peers", "--info-trackers")
-		t.Logf("transmission-remote --info:\n%s", out)
-	})
 	seed.send(t, map[string]any{"cmd": "reannounce"})
 	seed.waitAll(t, ctx, "tracker_reply")
 	step("libtorrent seed has announced again")
@@ -185,33 +147,9 @@ func runSwarm(t *testing.T, ctx context.Context, s *swarmSetup, torrent string, 
 			t.Logf("seed status: %+v", st)
 		}
 	}()
-	poll(t, ctx, "Transmission to finish the download", func() (bool, error) {
-		pct, err := tr.percent(ctx, s.infoHash)
-		return pct >= 100, err
-	})
-	sameFile(t, filepath.Join(tr.dir, "payload.bin"), s.payload)
+	tr.waitComplete(t, ctx, s.infoHash)
+	s.check(t, tr.dir)
 	step("Transmission has the payload")
-}
-
-// probeAnnounce announces to the tracker, with the project's tracker
-// client, as a seed (so it is given leechers) at a port no client uses,
-// returns the peers the tracker gave, and announces "stopped" so that it
-// leaves no trace in the swarm.
-func probeAnnounce(ctx context.Context, addrs trackerAddrs, proto string, ih metainfo.Hash) ([]tracker.Peer, error) {
-	c := client.New(client.Config{Timeout: 5 * time.Second})
-	defer c.Close()
-	req := tracker.AnnounceRequest{InfoHash: ih, Port: 9, Left: 0, Event: tracker.EventStarted, NumWant: 200}
-	copy(req.PeerID[:], "-SLPROBE-interoptest")
-	u := addrs.announceURL(proto)
-	resp, err := c.Announce(ctx, u, req)
-	if err != nil {
-		return nil, err
-	}
-	req.Event, req.NumWant = tracker.EventStopped, 0
-	if _, err := c.Announce(ctx, u, req); err != nil {
-		return nil, fmt.Errorf("stopped announce: %w", err)
-	}
-	return resp.Peers, nil
 }
 
 // TestTrackerRedisShared: two `swarmlab tracker` processes sharing one
@@ -220,7 +158,7 @@ func probeAnnounce(ctx context.Context, addrs trackerAddrs, proto string, ih met
 // announce only to the second, and both download the payload from the
 // seed, which they can only have learned through Redis.
 func TestTrackerRedisShared(t *testing.T) {
-	needSwarmTools(t)
+	needTools(t, swarmTools...)
 	store := redisStoreURL(t)
 	ctx, cancel := context.WithTimeout(t.Context(), swarmDeadline)
 	defer cancel()
@@ -236,12 +174,12 @@ func TestTrackerRedisShared(t *testing.T) {
 
 	dir := filepath.Join(s.dir, "aria2")
 	runAria2(t, ctx, httpTorrent, dir)
-	sameFile(t, filepath.Join(dir, "payload.bin"), s.payload)
+	s.check(t, dir)
 
 	dir = filepath.Join(s.dir, "lt-leecher")
 	leech := startLtPeer(t, ctx, "libtorrent leecher (tracker B, UDP)", udpTorrent, dir, false)
 	leech.waitAll(t, ctx, "finished")
-	sameFile(t, filepath.Join(dir, "payload.bin"), s.payload)
+	s.check(t, dir)
 }
 
 // redisStoreURL returns a --store URL on the redis-server named by
