@@ -2,9 +2,8 @@ package store
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,9 +51,7 @@ func NewMemory(opts Options) *Memory {
 	m := &Memory{lim: opts.Limits.WithDefaults()}
 	seed := opts.Seed
 	if seed == 0 {
-		var b [8]byte
-		_, _ = crand.Read(b[:]) // crypto/rand.Read never fails on Linux
-		seed = binary.LittleEndian.Uint64(b[:]) | 1
+		seed = rand.Uint64() | 1
 	}
 	for i := range m.shards {
 		m.shards[i].swarms = make(map[metainfo.Hash]*swarm)

@@ -2,11 +2,9 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"sync/atomic"
@@ -68,8 +66,8 @@ type Redis struct {
 }
 
 // memberSize is the length of a partition set's member: the peer's
-// address key, then its peer id.
-const memberSize = len(peerKey{}) + len(tracker.PeerID{})
+// address key (an addr6, IPv4 peers as IPv4-mapped), then its peer id.
+const memberSize = len(addr6{}) + len(tracker.PeerID{})
 
 // DefaultRedisPrefix prefixes every key the Redis store writes.
 const DefaultRedisPrefix = "swarmlab:tracker:"
@@ -135,10 +133,7 @@ func OpenRedis(ctx context.Context, rawURL string, opts Options) (*Redis, error)
 // nextSeed returns a fresh 31-bit seed for the script's PRNG (SplitMix64
 // over a call counter). Zero is avoided: it is a fixed point of MINSTD.
 func (r *Redis) nextSeed() int64 {
-	z := r.seedBase + r.calls.Add(1)*0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	z ^= z >> 31
+	z := splitmix64(r.seedBase + r.calls.Add(1)*0x9e3779b97f4a7c15)
 	return int64(z%(1<<31-2)) + 1
 }
 
@@ -158,10 +153,10 @@ func (r *Redis) Announce(ctx context.Context, a Announce, now time.Time, dst []t
 		return res, err
 	}
 	for ; len(ps) > 0; ps = ps[memberSize:] {
-		var k peerKey
+		var k addr6
 		copy(k[:], ps)
 		p := tracker.Peer{Addr: k.addrPort()}
-		copy(p.ID[:], ps[len(peerKey{}):memberSize])
+		copy(p.ID[:], ps[len(addr6{}):memberSize])
 		res.Peers = append(res.Peers, p)
 	}
 	return res, nil
@@ -180,9 +175,9 @@ func (r *Redis) AnnounceCompact(ctx context.Context, a Announce, now time.Time, 
 	}
 	for ; len(ps) > 0; ps = ps[memberSize:] {
 		if a.Family == FamilyIPv4 {
-			dst = append(dst, ps[12:len(peerKey{})]...) // IPv4-mapped: the last 4 address bytes
+			dst = append(dst, ps[12:len(addr6{})]...) // IPv4-mapped: the last 4 address bytes
 		} else {
-			dst = append(dst, ps[:len(peerKey{})]...)
+			dst = append(dst, ps[:len(addr6{})]...)
 		}
 	}
 	return res, dst, nil
@@ -196,7 +191,7 @@ func (r *Redis) run(ctx context.Context, a *Announce, now time.Time) (Result, st
 	}
 	sw := r.prefix + string(a.InfoHash[:])
 	keys := []string{sw + ":1", sw + ":2", sw + ":3", sw + ":4", sw + ":i", r.kSwarms, r.kPeers, r.kSeeds, r.kExp}
-	key := keyOf(a.Addr)
+	key := addr6Of(a.Addr)
 	part := partitionOf(FamilyOf(a.Addr.Addr()), a.Seed) + 1 // Lua counts from 1
 	seed := 0
 	if a.Seed {
@@ -352,22 +347,4 @@ func (r *Redis) Close() error {
 func (r *Redis) String() string {
 	o := r.c.Options()
 	return "redis://" + o.Addr + "/" + strconv.Itoa(o.DB) + " prefix " + strconv.Quote(r.prefix)
-}
-
-// peerKey is a peer's address and port as the Redis store keeps it: the IP
-// in 16-byte form (IPv4 as IPv4-mapped) then the port, big-endian, one
-// fixed-size member format for both families.
-type peerKey [18]byte
-
-func keyOf(ap netip.AddrPort) peerKey {
-	var k peerKey
-	a16 := ap.Addr().Unmap().As16()
-	copy(k[:16], a16[:])
-	binary.BigEndian.PutUint16(k[16:], ap.Port())
-	return k
-}
-
-func (k *peerKey) addrPort() netip.AddrPort {
-	a := netip.AddrFrom16([16]byte(k[:16])).Unmap()
-	return netip.AddrPortFrom(a, binary.BigEndian.Uint16(k[16:]))
 }

@@ -23,7 +23,8 @@ type swarm struct {
 // sample a run of 6-byte copies out of one small array.
 type addr4 [6]byte
 
-// addr6 is an IPv6 peer's: 16 address bytes, then the port.
+// addr6 is an IPv6 peer's: 16 address bytes, then the port. The Redis
+// store keeps every peer in this form, IPv4 ones as IPv4-mapped.
 type addr6 [18]byte
 
 // addrKey is either.
@@ -39,7 +40,7 @@ func addr4Of(ap netip.AddrPort) addr4 {
 
 func addr6Of(ap netip.AddrPort) addr6 {
 	var k addr6
-	a := ap.Addr().As16()
+	a := ap.Addr().As16() // an IPv4 address comes out IPv4-mapped
 	copy(k[:16], a[:])
 	binary.BigEndian.PutUint16(k[16:], ap.Port())
 	return k
@@ -50,7 +51,7 @@ func (k *addr4) addrPort() netip.AddrPort {
 }
 
 func (k *addr6) addrPort() netip.AddrPort {
-	return netip.AddrPortFrom(netip.AddrFrom16([16]byte(k[:16])), binary.BigEndian.Uint16(k[16:]))
+	return netip.AddrPortFrom(netip.AddrFrom16([16]byte(k[:16])).Unmap(), binary.BigEndian.Uint16(k[16:]))
 }
 
 // A peerSet holds one family's peers of a swarm in two arrays indexed by
