@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -96,20 +95,21 @@ func testAddr(i int) netip.AddrPort {
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(1000+i))
 }
 
-// decodeCompact splits a compact peer list into addresses.
+// decodeCompact splits a compact peer list of family fam into addresses,
+// failing on a length that is not a whole number of entries.
 func decodeCompact(t *testing.T, b []byte, fam Family) []netip.AddrPort {
 	t.Helper()
 	size := 6
 	if fam == FamilyIPv6 {
 		size = 18
 	}
-	if len(b)%size != 0 {
-		t.Fatalf("%d bytes of compact peers of %d bytes each", len(b), size)
+	ps, err := tracker.AppendCompactPeers(nil, b, size)
+	if err != nil {
+		t.Fatalf("compact peers: %v", err)
 	}
-	var out []netip.AddrPort
-	for ; len(b) > 0; b = b[size:] {
-		a, _ := netip.AddrFromSlice(b[:size-2])
-		out = append(out, netip.AddrPortFrom(a, binary.BigEndian.Uint16(b[size-2:])))
+	out := make([]netip.AddrPort, len(ps))
+	for i := range ps {
+		out[i] = ps[i].Addr
 	}
 	return out
 }
@@ -467,7 +467,7 @@ func TestPeerSetRandomOps(t *testing.T) {
 func testPeerSetRandomOps[K addrKey](t *testing.T, keyOf func(netip.AddrPort) K) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var s peerSet[K]
-	model := map[K]bool{} // key → seed
+	model := map[K]modelPeer{}
 	for step := 0; step < 20000; step++ {
 		// The population swings between a handful and a few hundred.
 		n := 8 + step/2000%4*150
@@ -486,7 +486,7 @@ func testPeerSetRandomOps[K addrKey](t *testing.T, keyOf func(netip.AddrPort) K)
 				s.meta[pos].last = int64(step)
 				pos = s.setSeed(pos, seed)
 			}
-			model[k] = seed
+			model[k] = modelPeer{seed: seed, last: int64(step)}
 			if s.keys[pos] != k || (pos < s.seeds) != seed {
 				t.Fatalf("step %d: peer at %d, seeds %d", step, pos, s.seeds)
 			}
@@ -497,11 +497,15 @@ func testPeerSetRandomOps[K addrKey](t *testing.T, keyOf func(netip.AddrPort) K)
 			}
 		default:
 			cut := int64(step - 300)
-			s.expire(cut)
-			for mk := range model {
-				if p := s.find(mk); p < 0 {
+			want := 0
+			for mk, p := range model {
+				if p.last < cut {
 					delete(model, mk)
+					want++
 				}
+			}
+			if n := s.expire(cut); n != want {
+				t.Fatalf("step %d: expired %d peers, want %d", step, n, want)
 			}
 			for i := range s.meta {
 				if s.meta[i].last < cut {
@@ -514,8 +518,12 @@ func testPeerSetRandomOps[K addrKey](t *testing.T, keyOf func(netip.AddrPort) K)
 			t.Fatalf("step %d: %d peers, model %d", step, s.len(), len(model))
 		}
 		for i := range s.keys {
-			if model[s.keys[i]] != (int32(i) < s.seeds) {
+			p, ok := model[s.keys[i]]
+			if !ok || p.seed != (int32(i) < s.seeds) {
 				t.Fatalf("step %d: peer at %d on the wrong side of %d seeds", step, i, s.seeds)
+			}
+			if s.meta[i].last != p.last {
+				t.Fatalf("step %d: peer at %d last seen %d, model %d: meta moved apart from keys", step, i, s.meta[i].last, p.last)
 			}
 		}
 	}
