@@ -2,6 +2,7 @@ package tracker
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -181,6 +182,14 @@ func appendCompact(buf []byte, peers []Peer, n int, v4 bool) []byte {
 	}
 	buf = strconv.AppendInt(buf, int64(n*size), 10)
 	buf = append(buf, ':')
+	return appendCompactEntries(buf, peers, v4)
+}
+
+// appendCompactEntries appends the peers of one family (IPv4 if v4, else
+// IPv6) as compact entries, the address then the port, big-endian: 6 bytes
+// each (BEP 23) or 18 (BEP 7), as HTTP and UDP (BEP 15) responses carry
+// them. Peers of the other family are left out.
+func appendCompactEntries(buf []byte, peers []Peer, v4 bool) []byte {
 	for i := range peers {
 		a := peers[i].Addr.Addr()
 		if a.Is4() != v4 {
@@ -193,8 +202,7 @@ func appendCompact(buf []byte, peers []Peer, n int, v4 bool) []byte {
 			b := a.As16()
 			buf = append(buf, b[:]...)
 		}
-		port := peers[i].Addr.Port()
-		buf = append(buf, byte(port>>8), byte(port))
+		buf = binary.BigEndian.AppendUint16(buf, peers[i].Addr.Port())
 	}
 	return buf
 }

@@ -212,26 +212,20 @@ func AppendUDPConnectResponse(buf []byte, txID uint32, connID uint64) []byte {
 // other family than v6 says are left out: a UDP response can carry only
 // one, chosen by the family of the socket it travels on (BEP 15).
 func AppendUDPAnnounceResponse(buf []byte, txID uint32, resp *AnnounceResponse, v6 bool) []byte {
+	buf = AppendUDPAnnounceHeader(buf, txID, resp)
+	return appendCompactEntries(buf, resp.Peers, !v6)
+}
+
+// AppendUDPAnnounceHeader appends the UDPAnnounceHeaderSize bytes that
+// open an announce response (action, transaction id, interval, leechers,
+// seeders) and no peers, for a server that writes the compact peer list
+// itself.
+func AppendUDPAnnounceHeader(buf []byte, txID uint32, resp *AnnounceResponse) []byte {
 	buf = appendU32(buf, uint32(ActionAnnounce))
 	buf = appendU32(buf, txID)
 	buf = appendU32(buf, clampU32(seconds(resp.Interval)))
 	buf = appendU32(buf, clampU32(int64(resp.Incomplete)))
-	buf = appendU32(buf, clampU32(int64(resp.Complete)))
-	for i := range resp.Peers {
-		a := resp.Peers[i].Addr.Addr()
-		if a.Is4() == v6 {
-			continue
-		}
-		if v6 {
-			b := a.As16()
-			buf = append(buf, b[:]...)
-		} else {
-			b := a.As4()
-			buf = append(buf, b[:]...)
-		}
-		buf = binary.BigEndian.AppendUint16(buf, resp.Peers[i].Addr.Port())
-	}
-	return buf
+	return appendU32(buf, clampU32(int64(resp.Complete)))
 }
 
 // AppendUDPScrapeResponse appends a scrape response with stats in request

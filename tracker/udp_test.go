@@ -141,6 +141,10 @@ func TestUDPAnnounceResponse(t *testing.T) {
 	if r, err = ParseUDPResponse(pkt, true); err != nil || len(r.Announce.Peers) != 1 || r.Announce.Peers[0].Addr != peer6.Addr {
 		t.Errorf("IPv6: %+v, %v", r, err)
 	}
+	// The header alone is the response's first UDPAnnounceHeaderSize bytes.
+	if head := AppendUDPAnnounceHeader([]byte("x"), 3, resp); string(head) != "x"+string(pkt[:UDPAnnounceHeaderSize]) {
+		t.Errorf("header %x, want %x after the x", head, pkt[:UDPAnnounceHeaderSize])
+	}
 }
 
 func TestUDPScrape(t *testing.T) {

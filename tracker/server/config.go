@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/swarmlab/swarmlab/metainfo"
+	"github.com/swarmlab/swarmlab/tracker"
 	"github.com/swarmlab/swarmlab/tracker/store"
 )
 
@@ -85,7 +86,7 @@ const (
 	DefaultIdleTimeout  = 60 * time.Second
 	// MaxScrapeHashes is the most info hashes one scrape may ask about,
 	// over HTTP or UDP (BEP 15's "about 74").
-	MaxScrapeHashes = 74
+	MaxScrapeHashes = tracker.UDPMaxScrapeHashes
 )
 
 func (c Config) withDefaults() (Config, error) {

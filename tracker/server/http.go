@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
@@ -378,7 +379,7 @@ func (h *httpFront) serveRequest(hc *httpConn, keepAlive bool) {
 
 // writeStatus queues an error response whose body is the status text.
 func (hc *httpConn) writeStatus(code int, keepAlive bool) {
-	text := statusText(code)
+	text := http.StatusText(code)
 	hc.out = append(hc.out, "HTTP/1.1 "...)
 	hc.out = strconv.AppendInt(hc.out, int64(code), 10)
 	hc.out = append(hc.out, ' ')
@@ -391,24 +392,6 @@ func (hc *httpConn) writeStatus(code int, keepAlive bool) {
 	hc.out = append(hc.out, "\r\n\r\n"...)
 	hc.out = append(hc.out, text...)
 	hc.out = append(hc.out, '\n')
-}
-
-func statusText(code int) string {
-	switch code {
-	case 400:
-		return "Bad Request"
-	case 404:
-		return "Not Found"
-	case 405:
-		return "Method Not Allowed"
-	case 414:
-		return "URI Too Long"
-	case 431:
-		return "Request Header Fields Too Large"
-	case 505:
-		return "HTTP Version Not Supported"
-	}
-	return "Error"
 }
 
 // flush writes the queued responses; false means the connection is dead.

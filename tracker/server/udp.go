@@ -77,10 +77,7 @@ func (s *Server) serveUDP(ctx context.Context, c net.PacketConn) error {
 			}
 		}
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			if err := fails.add(err); err != nil {
+			if stop, err := fails.add(ctx, err); stop {
 				return err
 			}
 			continue
@@ -167,12 +164,13 @@ func (w *udpWorker) handle(pkt []byte, from netip.AddrPort, now time.Time) []byt
 	if err != nil {
 		return tracker.AppendUDPError(w.out[:0], req.TransactionID, err.Error())
 	}
-	tracker.AppendUDPAnnounceResponse(out[:0], req.TransactionID, &w.resp, fam == store.FamilyIPv6)
+	tracker.AppendUDPAnnounceHeader(out[:0], req.TransactionID, &w.resp)
 	return out
 }
 
 // fail answers a request that has not proven its source address: an error
-// packet no longer than the request, within the error rate.
+// packet no longer than the request, within the error rate. The request's
+// transaction id is in w.req, where parsing put it.
 func (w *udpWorker) fail(pkt []byte, kind, msg string, now time.Time) []byte {
 	m := w.s.metrics
 	m.errors(protoUDP, kind).Inc()
@@ -180,12 +178,11 @@ func (w *udpWorker) fail(pkt []byte, kind, msg string, now time.Time) []byte {
 		m.errors(protoUDP, KindRateLimited).Inc()
 		return nil
 	}
-	txID := uint32(pkt[12])<<24 | uint32(pkt[13])<<16 | uint32(pkt[14])<<8 | uint32(pkt[15])
 	room := len(pkt) - tracker.UDPErrorHeaderSize
 	if len(msg) > room {
 		msg = msg[:room]
 	}
-	return tracker.AppendUDPError(w.out[:0], txID, msg)
+	return tracker.AppendUDPError(w.out[:0], w.req.TransactionID, msg)
 }
 
 // readFailures tells a failed read that affects one packet (an ICMP error
@@ -197,12 +194,18 @@ const maxReadFailures = 1000
 
 func (f *readFailures) reset() { f.n = 0 }
 
-func (f *readFailures) add(err error) error {
+// add counts a read that failed with err and reports whether the read loop
+// is to stop, and with what: nil when ctx is done or the socket was closed
+// (the way Serve ends a loop), an error when reads keep failing.
+func (f *readFailures) add(ctx context.Context, err error) (stop bool, _ error) {
+	if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+		return true, nil
+	}
 	f.n++
 	if f.n >= maxReadFailures {
-		return fmt.Errorf("udp: %d reads in a row failed, last: %w", f.n, err)
+		return true, fmt.Errorf("udp: %d reads in a row failed, last: %w", f.n, err)
 	}
-	return nil
+	return false, nil
 }
 
 // tokenBucket limits events to rate per second with bursts of burst, by

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"net"
 	"net/netip"
 	"syscall"
@@ -174,10 +173,7 @@ func (s *Server) serveUDPBatch(ctx context.Context, c *net.UDPConn) error {
 	for {
 		n, err := m.recv()
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			if err := fails.add(err); err != nil {
+			if stop, err := fails.add(ctx, err); stop {
 				return err
 			}
 			continue
