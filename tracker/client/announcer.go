@@ -242,18 +242,8 @@ func (a *Announcer) Run(ctx context.Context) error {
 // stop sends "stopped" under a context of its own, since ctx is done,
 // bounded by StopTimeout.
 func (a *Announcer) stop(ctx context.Context) error {
-	sctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	defer cancel(nil)
-	timer := a.cfg.After(a.cfg.StopTimeout)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		select {
-		case <-timer:
-			cancel(ErrTimeout)
-		case <-done:
-		}
-	}()
+	sctx, cancel := withTimer(context.WithoutCancel(ctx), a.cfg.After, a.cfg.StopTimeout)
+	defer cancel()
 	res := a.send(sctx, tracker.EventStopped, 0)
 	a.report(res)
 	return res.Err

@@ -290,8 +290,14 @@ func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc
 	if c.cfg.Timeout < 0 {
 		return context.WithCancel(ctx)
 	}
+	return withTimer(ctx, c.cfg.After, c.cfg.Timeout)
+}
+
+// withTimer is context.WithTimeout on a timer made by after: the context
+// ends with cause ErrTimeout when the timer fires before cancel is called.
+func withTimer(ctx context.Context, after func(time.Duration) <-chan time.Time, d time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	timer := c.cfg.After(c.cfg.Timeout)
+	timer := after(d)
 	done := make(chan struct{})
 	go func() {
 		select {
