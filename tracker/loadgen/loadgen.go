@@ -319,7 +319,7 @@ type control struct {
 
 // next returns the peer to announce next, or -1 when the run is over.
 func (c *control) next(now time.Time, rng *rand.Rand) int {
-	if c.stopped.Load() || (!c.end.IsZero() && now.After(c.end)) {
+	if c.timeUp(now) {
 		return -1
 	}
 	if c.limit > 0 {
@@ -336,8 +336,12 @@ func (c *control) next(now time.Time, rng *rand.Rand) int {
 
 // over reports whether the run has ended: no new announces are to start.
 func (c *control) over(now time.Time) bool {
-	return c.stopped.Load() || (!c.end.IsZero() && now.After(c.end)) ||
-		(c.limit > 0 && c.issued.Load() >= c.limit)
+	return c.timeUp(now) || (c.limit > 0 && c.issued.Load() >= c.limit)
+}
+
+// timeUp reports whether the run was stopped or, if timed, is past its end.
+func (c *control) timeUp(now time.Time) bool {
+	return c.stopped.Load() || (!c.end.IsZero() && now.After(c.end))
 }
 
 // counts reports whether a reply at now falls in the measured period.
