@@ -53,7 +53,7 @@ private, each line of FILE a user key that goes first in the announce path
 (http://HOST/KEY/announce, and in BEP 41 URL data over UDP).
 
 Memory is bounded by --max-swarms, --max-peers and --max-peers-per-swarm
-(about 115 bytes a peer and 150 a swarm in memory) and --max-conns for HTTP.`,
+(about 75 bytes a peer and 150 a swarm in memory) and --max-conns for HTTP.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTracker(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), &f)
