@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
+
+	"github.com/swarmlab/swarmlab/internal/splitmix"
 )
 
 // maxSeconds is about the longest time a Duration holds (292 years).
@@ -74,10 +76,7 @@ func (w World) Derive(stream string, idx ...int) uint64 {
 		put(uint64(i))
 	}
 	// splitmix64's finaliser spreads FNV's weak low bits.
-	z := h.Sum64() + 0x9e3779b97f4a7c15
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	z ^= z >> 31
+	z := splitmix.Mix(h.Sum64())
 	if z == 0 {
 		z = 1
 	}

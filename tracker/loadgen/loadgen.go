@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/splitmix"
 	"github.com/swarmlab/swarmlab/metainfo"
 	"github.com/swarmlab/swarmlab/tracker"
 )
@@ -410,19 +411,12 @@ func Hashes(n int, seed uint64) []metainfo.Hash {
 	return hs
 }
 
-func splitmix(z uint64) uint64 {
-	z += 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
 const idChars = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 
 // announce fills r with peer i's announce. A fifth of the peers are seeds.
 func (p *population) announce(i int, ev tracker.Event, r *tracker.AnnounceRequest) {
 	h := len(p.hashes)
-	mix := splitmix(p.seed ^ uint64(i)*0xd1b54a32d192ed03)
+	mix := splitmix.Mix(p.seed ^ uint64(i)*0xd1b54a32d192ed03)
 	*r = tracker.AnnounceRequest{
 		InfoHash: p.hashes[i%h],
 		Port:     uint16(1024 + (i/h*portStride+int(p.seed%maxPortSlots))%maxPortSlots),

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/splitmix"
 	"github.com/swarmlab/swarmlab/metainfo"
 	"github.com/swarmlab/swarmlab/tracker"
 )
@@ -55,7 +56,7 @@ func NewMemory(opts Options) *Memory {
 	}
 	for i := range m.shards {
 		m.shards[i].swarms = make(map[metainfo.Hash]*swarm)
-		m.shards[i].rng = rng{splitmix64(seed ^ splitmix64(uint64(i)))}
+		m.shards[i].rng = rng{splitmix.Mix(seed ^ splitmix.Mix(uint64(i)))}
 	}
 	return m
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/swarmlab/swarmlab/internal/splitmix"
 	"github.com/swarmlab/swarmlab/metainfo"
 	"github.com/swarmlab/swarmlab/tracker"
 )
@@ -133,7 +134,7 @@ func OpenRedis(ctx context.Context, rawURL string, opts Options) (*Redis, error)
 // nextSeed returns a fresh 31-bit seed for the script's PRNG (SplitMix64
 // over a call counter). Zero is avoided: it is a fixed point of MINSTD.
 func (r *Redis) nextSeed() int64 {
-	z := splitmix64(r.seedBase + r.calls.Add(1)*0x9e3779b97f4a7c15)
+	z := splitmix.Mix(r.seedBase + r.calls.Add(1)*0x9e3779b97f4a7c15)
 	return int64(z%(1<<31-2)) + 1
 }
 

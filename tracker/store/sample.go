@@ -30,15 +30,6 @@ func (r *rng) intn(n int) int {
 	return int(hi)
 }
 
-// splitmix64 turns a seed and a shard number into a well-mixed starting
-// state, so that shards seeded from one Options.Seed do not run in step.
-func splitmix64(z uint64) uint64 {
-	z += 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
 // stackPicks is the scratch an announce keeps on its stack: enough for the
 // common samples (a few hundred candidates, a few dozen peers) without
 // touching the heap, small enough that zeroing it is cheap.

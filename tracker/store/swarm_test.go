@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/splitmix"
 	"github.com/swarmlab/swarmlab/metainfo"
 	"github.com/swarmlab/swarmlab/tracker"
 )
@@ -294,7 +295,7 @@ func TestPickUniform(t *testing.T) {
 		{2000, 200, 6000}, // hash set in the shard's scratch
 	} {
 		t.Run(fmt.Sprintf("n%d-k%d", tc.n, tc.k), func(t *testing.T) {
-			r := rng{splitmix64(uint64(tc.n*1000 + tc.k))}
+			r := rng{splitmix.Mix(uint64(tc.n*1000 + tc.k))}
 			var small [stackPicks]int32
 			var big []int32
 			p := picker{rng: &r, small: &small, big: &big}
