@@ -198,7 +198,7 @@ func plainBest(m Market, v *View, p Peer) []int {
 	var best []int
 	bestPrice := math.Inf(-1)
 	for piece := range v.Have.Len() {
-		if !isCandidate(v, p, piece) {
+		if !p.Has.Has(piece) || v.Have.Has(piece) || v.Started.Has(piece) {
 			continue
 		}
 		var levels uint64

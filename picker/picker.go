@@ -1,7 +1,6 @@
 package picker
 
 import (
-	"math"
 	"math/bits"
 	"math/rand/v2"
 	"time"
@@ -64,20 +63,11 @@ func candidates(v *View, p Peer, i int) uint64 {
 	return p.Has.Word(i) &^ v.Have.Word(i) &^ v.Started.Word(i)
 }
 
-// isCandidate is candidates for one piece.
-func isCandidate(v *View, p Peer, piece int) bool {
-	return p.Has.Has(piece) && !v.Have.Has(piece) && !v.Started.Has(piece)
-}
-
-// countCandidates counts the candidates, stopping once the count passes
-// limit (it then returns some number above limit).
-func countCandidates(v *View, p Peer, limit int) int {
+// countCandidates counts the candidates.
+func countCandidates(v *View, p Peer) int {
 	total := 0
 	for i := range p.Has.Words() {
 		total += bits.OnesCount64(candidates(v, p, i))
-		if total > limit {
-			break
-		}
 	}
 	return total
 }
@@ -85,7 +75,7 @@ func countCandidates(v *View, p Peer, limit int) int {
 // randomCandidate picks uniformly among all candidates, in two passes over
 // the words: count, then find the k-th.
 func randomCandidate(v *View, p Peer) (int, bool) {
-	total := countCandidates(v, p, math.MaxInt)
+	total := countCandidates(v, p)
 	if total == 0 {
 		return 0, false
 	}

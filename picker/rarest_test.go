@@ -6,10 +6,9 @@ import (
 	"testing"
 )
 
-// TestRarestManyAndFewCandidates runs rarest-first on both of its paths:
-// a walk of the availability order when the peer offers many candidates,
-// and a direct comparison when it offers few. Both must find the rarest
-// piece and spread ties over every tied piece.
+// TestRarestManyAndFewCandidates runs rarest-first with a peer that offers
+// many candidates and with one that offers few: both must find the rarest
+// pieces and spread ties over every tied piece.
 func TestRarestManyAndFewCandidates(t *testing.T) {
 	const n = 200
 	// Two other peers have every piece but 150 and 151, which only one
@@ -29,8 +28,8 @@ func TestRarestManyAndFewCandidates(t *testing.T) {
 		name string
 		have string
 	}{
-		{"many candidates: walk", none},
-		{"few candidates: compare", string(few)},
+		{"many candidates", none},
+		{"few candidates", string(few)},
 	}
 	for _, tt := range tests {
 		f := fixture{have: tt.have, started: none, others: others}
