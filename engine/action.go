@@ -55,6 +55,36 @@ func (k ActionKind) String() string {
 	return fmt.Sprintf("ActionKind(%d)", uint8(k))
 }
 
+// ActionBuffer holds actions not yet taken with Torrent.Actions; see
+// Config.Actions. The zero value is ready to use.
+type ActionBuffer struct {
+	acts  []Action
+	owner *Torrent // whose actions acts holds, while it holds any
+}
+
+// add appends a to t's actions, refusing to mix two torrents' actions:
+// the driver would carry them out on the wrong connections.
+func (b *ActionBuffer) add(t *Torrent, a Action) {
+	if len(b.acts) == 0 {
+		b.owner = t
+	} else if b.owner != t {
+		panic("engine: a shared ActionBuffer holds another torrent's actions; take them with Actions first")
+	}
+	b.acts = append(b.acts, a)
+}
+
+// take appends t's actions to dst and empties the buffer.
+func (b *ActionBuffer) take(t *Torrent, dst []Action) []Action {
+	if len(b.acts) == 0 || b.owner != t {
+		return dst
+	}
+	dst = append(dst, b.acts...)
+	clear(b.acts) // drop references to message buffers
+	b.acts = b.acts[:0]
+	b.owner = nil
+	return dst
+}
+
 // Action is one thing the engine asks the driver to do.
 type Action struct {
 	Kind   ActionKind

@@ -107,6 +107,13 @@ type Config struct {
 	// neighbours get: strategies that estimate rates from HAVEs, like
 	// BitTyrant's, need it off, the default.
 	SkipRedundantHave bool
+	// Actions, when set, is where the engine gathers its actions between
+	// inputs, shared with other torrents: a simulated world of thousands
+	// of engines then holds one buffer, not one each sized for its
+	// largest burst (a HAVE to every neighbour, a rechoke). Torrents that
+	// share it must be driven from one goroutine, and each one's actions
+	// must be taken with Actions before another is given an input.
+	Actions *ActionBuffer
 }
 
 func (c Config) withDefaults() Config {

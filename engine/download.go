@@ -55,7 +55,7 @@ func (t *Torrent) startPiece(piece int) *partial {
 	if !t.cfg.TrustBlocks {
 		pp.sums = make([]uint64, n)
 	}
-	t.partials[piece] = pp
+	t.partials[uint32(piece)] = pp
 	t.started.Set(piece)
 	t.active = append(t.active, pp)
 	t.startSeq++
@@ -70,7 +70,7 @@ func (t *Torrent) startPiece(piece int) *partial {
 // reopen puts a piece that has a free block again back among the open
 // pieces, in start order.
 func (t *Torrent) reopen(pp *partial) {
-	if pp.open || t.partials[pp.piece] != pp {
+	if pp.open || t.partials[uint32(pp.piece)] != pp {
 		return
 	}
 	pp.open = true
@@ -90,7 +90,7 @@ func (t *Torrent) closeOpen(i int) {
 }
 
 func (t *Torrent) finishPiece(pp *partial) {
-	t.partials[pp.piece] = nil
+	delete(t.partials, uint32(pp.piece))
 	t.started.Clear(pp.piece)
 	for i, q := range t.active {
 		if q == pp {
@@ -410,7 +410,7 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 	if piece < 0 || piece >= t.numPieces {
 		return
 	}
-	pp := t.partials[piece]
+	pp := t.partials[uint32(piece)]
 	if pp == nil || !pp.verifying {
 		return
 	}

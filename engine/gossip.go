@@ -199,7 +199,7 @@ func (t *Torrent) onGossip(p *peer, payload []byte) {
 			}
 			i++
 		}
-		if pp := t.partials[m.Piece]; pp != nil && pp.received == 0 && !t.pieceAsked(pp) {
+		if pp := t.partials[uint32(m.Piece)]; pp != nil && pp.received == 0 && !t.pieceAsked(pp) {
 			t.finishPiece(pp) // nobody is sending it after all
 		}
 	default:

@@ -23,8 +23,11 @@ type Torrent struct {
 	view    picker.View
 	// viewPeersStale: view.Peers must be rebuilt before the next pick.
 	viewPeersStale bool
-	partials       []*partial // by piece; nil when not under way
-	active         []*partial // under way, in start order
+	// partials are the pieces under way, by index. A map, not a slice
+	// by piece: a few dozen are under way at a time, and a slot for every
+	// piece was 8 bytes a piece in each of a simulated world's engines.
+	partials map[uint32]*partial
+	active   []*partial // under way, in start order
 	// open are the pieces under way that may have a free block, in
 	// start order; startSeq numbers the starts.
 	open     []*partial
@@ -33,7 +36,7 @@ type Torrent struct {
 	peers  []*peer // connection order, for deterministic iteration
 	byConn connIndex
 
-	actions []Action
+	actions *ActionBuffer // Config.Actions, or the torrent's own
 	now     time.Duration
 
 	lastTick      time.Duration
@@ -109,8 +112,12 @@ func New(cfg Config) (*Torrent, error) {
 		have:       bitfield.New(n),
 		started:    bitfield.New(n),
 		avail:      picker.NewAvailability(n),
-		partials:   make([]*partial, n),
+		partials:   map[uint32]*partial{},
 		digestSeed: maphash.MakeSeed(),
+		actions:    cfg.Actions,
+	}
+	if t.actions == nil {
+		t.actions = &ActionBuffer{}
 	}
 	if cfg.Have != nil {
 		t.have = cfg.Have.Clone()
@@ -158,13 +165,10 @@ func (t *Torrent) PeerStats(c ConnID) (PeerStats, bool) {
 // Actions appends what the engine wants done to dst, forgets it, and
 // returns dst. Call it after every input.
 func (t *Torrent) Actions(dst []Action) []Action {
-	dst = append(dst, t.actions...)
-	clear(t.actions) // drop references to message buffers
-	t.actions = t.actions[:0]
-	return dst
+	return t.actions.take(t, dst)
 }
 
-func (t *Torrent) emit(a Action) { t.actions = append(t.actions, a) }
+func (t *Torrent) emit(a Action) { t.actions.add(t, a) }
 
 func (t *Torrent) send(p *peer, m wire.Message) {
 	t.emit(Action{Kind: Send, Conn: p.id, Msg: m})

@@ -26,9 +26,9 @@ type conn struct {
 
 // item is a message waiting to be sent.
 type item struct {
-	msg    wire.Message
-	size   int
-	upload bool // an engine Upload: report UploadDone when it leaves
+	msg    packed
+	size   int32 // on the wire
+	upload bool  // an engine Upload: report UploadDone when it leaves
 }
 
 // flight is a message on its way from one peer to another.
@@ -176,14 +176,14 @@ func (s *Sim) serveUp(p *peer) {
 		}
 		if c.capRate > 0 {
 			cb := burst(c.capRate, connBurstMin)
-			if at := c.capBucket.readyAt(s.now, c.queue[0].size, c.capRate, cb); at > s.now {
+			if at := c.capBucket.readyAt(s.now, int(c.queue[0].size), c.capRate, cb); at > s.now {
 				u.rr = append(u.rr, c) // not yet: to the back
 				if wake < 0 || at < wake {
 					wake = at
 				}
 				continue
 			}
-			c.capBucket.reserve(s.now, c.queue[0].size, c.capRate, cb)
+			c.capBucket.reserve(s.now, int(c.queue[0].size), c.capRate, cb)
 		}
 		it := c.queue[0]
 		c.queue[0] = item{}
@@ -194,7 +194,7 @@ func (s *Sim) serveUp(p *peer) {
 			c.inRR = false
 			c.queue = nil
 		}
-		d := u.bucket.reserve(s.now, it.size, u.rate, burst(u.rate, linkBurstMin))
+		d := u.bucket.reserve(s.now, int(it.size), u.rate, burst(u.rate, linkBurstMin))
 		u.busy = true
 		s.q.push(event{at: s.now + d, kind: evUpDone, fl: s.newFlight(c, it)})
 		return
@@ -226,7 +226,7 @@ func (s *Sim) upDone(f *flight) {
 	p := f.from.owner
 	p.up.busy = false
 	if f.item.upload && f.from.open {
-		p.eng.UploadDone(f.from.id, len(f.item.msg.Block), s.now)
+		p.eng.UploadDone(f.from.id, int(f.item.msg.length), s.now)
 		s.apply(p)
 	}
 	s.q.push(event{at: s.now + s.cfg.Latency, kind: evArrive, fl: f})
@@ -265,7 +265,7 @@ func (s *Sim) serveDown(p *peer) {
 		d.fifo, d.head = d.fifo[:n], 0
 	}
 	d.busy = true
-	wait := d.bucket.reserve(s.now, f.item.size, d.rate, burst(d.rate, linkBurstMin))
+	wait := d.bucket.reserve(s.now, int(f.item.size), d.rate, burst(d.rate, linkBurstMin))
 	s.q.push(event{at: s.now + wait, kind: evDownDone, fl: f})
 }
 
@@ -279,16 +279,19 @@ func (s *Sim) downDone(f *flight) {
 
 // deliver hands a message that crossed the links to its receiver.
 func (s *Sim) deliver(f *flight) {
-	s.receive(f.from.remote, &f.item.msg)
+	if to := f.from.remote; to.open {
+		m := s.unpack(&f.item.msg)
+		s.receive(to.owner, to.id, &m)
+	}
 	s.freeFlight(f)
 }
 
-// receive hands m to the engine at connection end to, if it is still
-// open, and carries out what the engine does in answer.
-func (s *Sim) receive(to *conn, m *wire.Message) {
-	if p := to.owner; to.open && p.eng != nil {
+// receive hands m to p's engine on its connection id, unless p has left,
+// and carries out what the engine does in answer.
+func (s *Sim) receive(p *peer, id engine.ConnID, m *wire.Message) {
+	if !p.gone {
 		s.stats.messages++
-		p.eng.Receive(to.id, m, s.now)
+		p.eng.Receive(id, m, s.now)
 		s.apply(p)
 	}
 }

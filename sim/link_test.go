@@ -86,7 +86,7 @@ func TestShapedConnection(t *testing.T) {
 		s.now = e.at
 		switch e.kind {
 		case evUpDone:
-			sent[e.fl.from] += e.fl.item.size
+			sent[e.fl.from] += int(e.fl.item.size)
 			p.up.busy = false
 			s.freeFlight(e.fl)
 		case evUpWake:

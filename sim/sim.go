@@ -118,7 +118,6 @@ type peer struct {
 	// are the peer's own, numbered from 1 and never reused, which gives
 	// the engine its fast dense lookup.
 	byID        []*conn
-	byAddr      map[netip.AddrPort]bool
 	up          uplink
 	down        downlink
 	done, gone  bool
@@ -140,9 +139,12 @@ type Sim struct {
 	// spareActs are action buffers for apply, shared by all peers: one
 	// per peer was a tenth of a large world's memory.
 	spareActs [][]engine.Action
-	zero      []byte // the data of every block: lengths matter, bytes do not
-	run       lab.Run
-	peers     []tracker.Peer // announce scratch
+	// acts is where every engine gathers its actions: apply takes them
+	// after each input, before another engine gets one.
+	acts  engine.ActionBuffer
+	zero  []byte // the data of every block: lengths matter, bytes do not
+	run   lab.Run
+	peers []tracker.Peer // announce scratch
 	// leechersLeft counts slots that still have to complete.
 	leechersLeft int
 	stats        struct{ messages, events int64 }
@@ -286,14 +288,14 @@ func (s *Sim) join(slot int) {
 		Fast: true, Extensions: true, Gossip: sp.Gossip,
 		UploadCapacity: sp.Up, TrustBlocks: true, SuperSeed: sp.SuperSeed,
 		SnubTimeout: 2 * time.Minute, SkipRedundantHave: s.cfg.SkipRedundantHave,
+		Actions: &s.acts,
 	})
 	if err != nil {
 		panic(err) // the config was checked in Run
 	}
 	p := &peer{slot: slot, id: id, spec: sp, eng: eng, incarnation: inc,
-		addr:   simAddr(id),
-		byAddr: map[netip.AddrPort]bool{},
-		up:     uplink{rate: sp.Up}, down: downlink{rate: sp.Down}}
+		addr: simAddr(id),
+		up:   uplink{rate: sp.Up}, down: downlink{rate: sp.Down}}
 	s.slots[slot] = p
 	s.byAddr[p.addr] = p
 	p.done = eng.Seeding()
@@ -364,20 +366,23 @@ func (s *Sim) announce(p *peer, ev tracker.Event) {
 func (s *Sim) epoch() time.Time { return time.Unix(1_000_000_000, 0) }
 
 func (s *Sim) connect(a, b *peer) {
-	if a.byAddr[b.addr] || len(a.conns) >= s.cfg.MaxConns || len(b.conns) >= s.cfg.MaxConns {
+	if len(a.conns) >= s.cfg.MaxConns || len(b.conns) >= s.cfg.MaxConns || connected(a, b) {
 		return
 	}
-	a.byAddr[b.addr], b.byAddr[a.addr] = true, true
 	ca := &conn{id: engine.ConnID(len(a.byID) + 1), owner: a, open: true}
 	cb := &conn{id: engine.ConnID(len(b.byID) + 1), owner: b, open: true}
 	a.byID, b.byID = append(a.byID, ca), append(b.byID, cb)
 	ca.remote, cb.remote = cb, ca
 	a.conns, b.conns = append(a.conns, ca), append(b.conns, cb)
 	res := wire.Reserved{}.WithExtensions(true).WithFast(true)
+	// The engines share one action buffer, so each one's actions are
+	// carried out before the next engine is called.
 	a.eng.AddPeer(ca.id, engine.PeerInfo{Reserved: res}, s.now)
-	b.eng.AddPeer(cb.id, engine.PeerInfo{Reserved: res}, s.now)
 	s.apply(a)
-	s.apply(b)
+	if cb.open { // a may have closed the connection at once
+		b.eng.AddPeer(cb.id, engine.PeerInfo{Reserved: res}, s.now)
+		s.apply(b)
+	}
 }
 
 func (s *Sim) disconnect(c *conn) {
@@ -388,14 +393,24 @@ func (s *Sim) disconnect(c *conn) {
 	c.open, r.open = false, false
 	a, b := c.owner, r.owner
 	a.byID[c.id-1], b.byID[r.id-1] = nil, nil
-	delete(a.byAddr, b.addr)
-	delete(b.byAddr, a.addr)
 	a.conns = removeConn(a.conns, c)
 	b.conns = removeConn(b.conns, r)
 	a.eng.RemovePeer(c.id, s.now)
-	b.eng.RemovePeer(r.id, s.now)
 	s.apply(a)
+	b.eng.RemovePeer(r.id, s.now)
 	s.apply(b)
+}
+
+// connected reports whether a has a connection to b. A scan of a's few
+// dozen connections, made once per peer an announce returns, costs less
+// than a set of addresses kept by every peer.
+func connected(a, b *peer) bool {
+	for _, c := range a.conns {
+		if c.remote.owner == b {
+			return true
+		}
+	}
+	return false
 }
 
 func removeConn(cs []*conn, c *conn) []*conn {
@@ -450,7 +465,7 @@ func (s *Sim) apply(p *peer) {
 			case engine.Upload:
 				if c := s.connByID(p, a.Conn); c != nil {
 					m := wire.Message{Type: wire.Piece, Index: a.Piece, Begin: a.Begin, Block: s.zero[:a.Length]}
-					s.enqueue(c, item{msg: m, size: m.WireLength(), upload: true})
+					s.enqueue(c, item{msg: pack(&m), size: int32(m.WireLength()), upload: true})
 				}
 			case engine.Verify:
 				// Nobody lies in the simulator: every piece is good.

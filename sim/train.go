@@ -1,6 +1,9 @@
 package sim
 
-import "github.com/swarmlab/swarmlab/wire"
+import (
+	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/wire"
+)
 
 // A train is the control messages one peer's engine sent in one instant.
 // Every link has the same latency, so they all arrive together: one event
@@ -14,30 +17,51 @@ type train struct {
 	items []trainItem
 }
 
-// trainItem is one message of a train. Most are HAVEs, requests and
-// the like, which fit in a few numbers; the rare control message with a
-// payload (a small bitfield, an extension message) is kept whole.
+// trainItem is one message of a train, addressed by the receiving peer
+// and its id for the connection rather than by the connection: delivering
+// hundreds of millions of HAVEs, each pointer followed is a cache miss.
+// A connection closed meanwhile needs no check here, since its id is not
+// reused and the receiver's engine ignores messages on ids it does not
+// know.
 type trainItem struct {
-	from                 *conn // the sending end
+	to  *peer
+	id  engine.ConnID
+	msg packed
+}
+
+// packed is a message as the simulator holds it in trains, uplink queues
+// and flights: most are HAVEs, requests, pieces and the like, which fit in
+// a type and three numbers. A piece keeps only its block's length, since
+// the simulator's blocks carry no data. The rare message with more (a
+// bitfield, an extension message, a keep-alive) is kept whole.
+type packed struct {
 	typ                  wire.Type
 	index, begin, length uint32
 	whole                *wire.Message
 }
 
-func newTrainItem(from *conn, m *wire.Message) trainItem {
-	it := trainItem{from: from, typ: m.Type, index: m.Index, begin: m.Begin, length: m.Length}
+func pack(m *wire.Message) packed {
+	pk := packed{typ: m.Type, index: m.Index, begin: m.Begin, length: m.Length}
+	if m.Type == wire.Piece && !m.KeepAlive {
+		pk.length = uint32(len(m.Block))
+		return pk
+	}
 	if m.KeepAlive || m.Bitfield != nil || m.Block != nil || m.Payload != nil || m.Port != 0 || m.ExtendedID != 0 {
 		whole := *m
-		it.whole = &whole
+		pk.whole = &whole
 	}
-	return it
+	return pk
 }
 
-func (it *trainItem) message() wire.Message {
-	if it.whole != nil {
-		return *it.whole
+// unpack rebuilds a packed message; a piece's block is a slice of zeros.
+func (s *Sim) unpack(pk *packed) wire.Message {
+	switch {
+	case pk.whole != nil:
+		return *pk.whole
+	case pk.typ == wire.Piece:
+		return wire.Message{Type: wire.Piece, Index: pk.index, Begin: pk.begin, Block: s.zero[:pk.length]}
 	}
-	return wire.Message{Type: it.typ, Index: it.index, Begin: it.begin, Length: it.length}
+	return wire.Message{Type: pk.typ, Index: pk.index, Begin: pk.begin, Length: pk.length}
 }
 
 // send sends m on c: a control message joins the train tr (one is
@@ -46,13 +70,13 @@ func (it *trainItem) message() wire.Message {
 func (s *Sim) send(tr *train, c *conn, m *wire.Message) *train {
 	size := m.WireLength()
 	if size >= controlSize {
-		s.enqueue(c, item{msg: *m, size: size})
+		s.enqueue(c, item{msg: pack(m), size: int32(size)})
 		return tr
 	}
 	if tr == nil {
 		tr = s.newTrain()
 	}
-	tr.items = append(tr.items, newTrainItem(c, m))
+	tr.items = append(tr.items, trainItem{to: c.remote.owner, id: c.remote.id, msg: pack(m)})
 	return tr
 }
 
@@ -77,8 +101,9 @@ func (s *Sim) dispatch(t *train) *train {
 // deliverTrain hands each message of a train to its receiver.
 func (s *Sim) deliverTrain(t *train) {
 	for i := range t.items {
-		m := t.items[i].message()
-		s.receive(t.items[i].from.remote, &m)
+		it := &t.items[i]
+		m := s.unpack(&it.msg)
+		s.receive(it.to, it.id, &m)
 	}
 	clear(t.items)
 	t.items = t.items[:0]
