@@ -8,7 +8,7 @@
 // process, and reads the peak resident size from the kernel afterwards.
 // Run one size per process: the peak is the process's.
 //
-// Usage (from bench/): go run ./sim [-scenario bigswarm] [-leechers N] [-cpuprofile FILE]
+// Usage (from bench/): go run ./sim [-scenario bigswarm] [-leechers N] [-cpuprofile FILE] [-memprofile FILE]
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	rtmetrics "runtime/metrics"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -29,7 +30,12 @@ func main() {
 	name := flag.String("scenario", "bigswarm", "built-in scenario or file to simulate (its first world)")
 	leechers := flag.Int("leechers", 0, "resize the largest group to `N` peers (0: as the scenario says)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
+	memprofile := flag.String("memprofile", "", "write a heap profile taken near the live heap's peak to `FILE`")
 	flag.Parse()
+	if *memprofile != "" {
+		stop := watchHeap(*memprofile)
+		defer stop()
+	}
 	if err := run(*name, *leechers, *cpuprofile); err != nil {
 		fmt.Fprintln(os.Stderr, "sim:", err)
 		os.Exit(1)
@@ -97,6 +103,40 @@ func run(name string, leechers int, cpuprofile string) error {
 		fmt.Println()
 	}
 	return nil
+}
+
+// watchHeap writes a heap profile to path whenever the live heap, as of
+// the last GC, has grown past its previous high, checking every second, so
+// the file ends up describing the heap near its peak; the returned func
+// stops the watch.
+func watchHeap(path string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		sample := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		var high uint64
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			rtmetrics.Read(sample)
+			live := sample[0].Value.Uint64()
+			if live <= high+high/20 {
+				continue
+			}
+			high = live
+			if f, err := os.Create(path); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 func seeds(cfg sim.Config) int {
