@@ -25,6 +25,8 @@ type partial struct {
 	// seq orders pieces by start; open: the piece is in Torrent.open.
 	seq  uint64
 	open bool
+	// pushed: a gossip push of it is coming (see onGossip).
+	pushed bool
 	// verifying: every block is in and the driver is hashing the piece.
 	verifying bool
 	// contributors sent its blocks; they share the blame if it fails.
@@ -369,6 +371,11 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 // cancelDuplicates withdraws the end game's other requests for a block
 // that has arrived.
 func (t *Torrent) cancelDuplicates(from *peer, r request) {
+	if t.gossiping() {
+		// Gossip transfers are whole pieces that a cancel does not
+		// withdraw: the other copy is left to come and be wasted.
+		return
+	}
 	for _, q := range t.peers {
 		if q == from {
 			continue

@@ -47,9 +47,16 @@ func (m GossipMode) String() string {
 // answer each round; in a world where every peer connects to every other
 // (as the lab's worlds do) the two are the same uniform sample.
 //
+// A push of a piece we are pulling is taken all the same: the pull may
+// fail, since its target may lack the piece, and a push-pull peer that
+// refused pushes while its pull was out would spread like pull alone. If
+// both arrive, the second copy is wasted. A second push of a piece is
+// useless.
+//
 // Real links are not instant, so a peer does not push again to a peer
-// still receiving its last push, nor pull again from a peer still
-// answering its last pull: one transfer in flight per pair and direction.
+// still receiving its last push or its answer to a pull, nor pull again
+// from a peer still answering its last pull: one transfer in flight per
+// pair and direction.
 type GossipConfig struct {
 	Mode     GossipMode
 	Fanout   int           // peers per round (seed 001: 3)
@@ -109,7 +116,9 @@ func (t *Torrent) sendGossip(p *peer, kind, piece int) {
 
 // gossipPushTo sends p a random piece we have.
 func (t *Torrent) gossipPushTo(p *peer) {
-	if t.have.None() || len(p.gossipOut) > 0 {
+	// A block handed to the driver has left gossipOut but not the link:
+	// the transfer is over only when the driver reports it done.
+	if t.have.None() || len(p.gossipOut) > 0 || p.inflight > 0 {
 		return
 	}
 	k := t.cfg.Rand.IntN(t.have.Count())
@@ -155,13 +164,23 @@ func (t *Torrent) gossipPullFrom(p *peer) {
 
 // expectPiece records every block of piece as requested from p, so that
 // the blocks it is about to send are taken like answers to requests.
-func (t *Torrent) expectPiece(p *peer, piece int) {
+func (t *Torrent) expectPiece(p *peer, piece int) *partial {
 	pp := t.startPiece(piece)
+	t.expectFrom(p, pp)
+	return pp
+}
+
+// expectFrom records the blocks of a piece under way that we still lack
+// as requested from p as well.
+func (t *Torrent) expectFrom(p *peer, pp *partial) {
 	for b := range pp.state {
-		begin, length := t.blockRef(piece, b)
+		if pp.state[b] == blockReceived {
+			continue
+		}
+		begin, length := t.blockRef(pp.piece, b)
 		pp.state[b] = blockRequested
-		pp.asks[b] = 1
-		p.out = append(p.out, request{piece: uint32(piece), begin: begin, length: length, at: t.now})
+		pp.asks[b]++
+		p.out = append(p.out, request{piece: uint32(pp.piece), begin: begin, length: length, at: t.now})
 	}
 	pp.nextFree = len(pp.state)
 }
@@ -175,14 +194,21 @@ func (t *Torrent) onGossip(p *peer, payload []byte) {
 	}
 	switch m.Kind {
 	case gossipPush:
-		if t.have.Has(m.Piece) || t.started.Has(m.Piece) {
-			// Redundant: we have it or are getting it. Its blocks are
-			// taken and thrown away (counted as wasted when they come).
+		pp := t.partials[uint32(m.Piece)]
+		if t.have.Has(m.Piece) || pp != nil && (pp.pushed || pp.verifying) {
+			// Redundant: we have it or a push of it is coming. Its
+			// blocks are taken and thrown away (counted as wasted when
+			// they come).
 			p.useless += t.cfg.Layout.blocks(m.Piece)
 			t.stats.Useless++
 			return
 		}
-		t.expectPiece(p, m.Piece)
+		if pp != nil {
+			t.expectFrom(p, pp) // we are pulling it, and the pull may fail
+		} else {
+			pp = t.expectPiece(p, m.Piece)
+		}
+		pp.pushed = true
 	case gossipPull:
 		if t.have.Has(m.Piece) {
 			t.queuePiece(p, m.Piece)
