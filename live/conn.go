@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -116,8 +117,14 @@ func (c *conn) shut() {
 // readLoop reads messages and passes them to the torrent loop until the
 // connection fails or is shut; then it reports the loss.
 func (c *conn) readLoop(lim wire.Limits, limiters []*rate.Limiter) {
-	br := bufio.NewReaderSize(c.nc, 64<<10)
-	r := wire.NewReader(br, lim)
+	// Download limits are set once, when the client and the torrent are
+	// made: dropping the unlimited ones here saves taking their locks
+	// for every message.
+	limiters = slices.DeleteFunc(slices.Clone(limiters), func(l *rate.Limiter) bool { return l == nil || l.Limit() == rate.Inf })
+	r := newFrameReader(bufio.NewReaderSize(c.nc, 64<<10), lim)
+	// Blocks are read straight into buffers from the pool, after
+	// waiting for room in the torrent's budget of unwritten blocks.
+	block := func(n int) ([]byte, bool) { return c.t.pool.getDownload(n, c.t.stop) }
 	var err error
 	lastDeadline := time.Time{}
 	for {
@@ -126,30 +133,25 @@ func (c *conn) readLoop(lim wire.Limits, limiters []*rate.Limiter) {
 			lastDeadline = now
 		}
 		var m wire.Message
-		m, err = r.ReadMessage()
-		if err != nil {
-			break
+		m, err = r.next(block)
+		if err == nil {
+			err = waitAll(limiters, m.WireLength())
 		}
-		if err = waitAll(limiters, m.WireLength()); err != nil {
+		if err != nil {
+			if m.Type == wire.Piece && m.Block != nil {
+				c.t.pool.putDownload(m.Block)
+			}
 			break
 		}
 		// The reader's buffer is reused on the next read: keep what
-		// outlives this iteration.
+		// outlives this iteration. A block is in a buffer of its own.
 		switch {
-		case m.Type == wire.Piece && !m.KeepAlive:
-			b, ok := c.t.pool.getDownload(len(m.Block), c.t.stop)
-			if !ok {
-				err = errTorrentClosed
-				break
-			}
-			copy(b, m.Block)
-			m.Block = b
 		case m.Type == wire.Bitfield:
 			m.Bitfield = append([]byte(nil), m.Bitfield...)
 		case m.Type == wire.Extended || int(m.Type) > int(wire.Extended):
 			m.Payload = append([]byte(nil), m.Payload...)
 		}
-		if err != nil || !c.t.post(event{kind: evMessage, conn: c, msg: m}) {
+		if !c.t.post(event{kind: evMessage, conn: c, msg: m}) {
 			break
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/storage"
 )
 
 // maxPendingBlocks bounds the received blocks a torrent holds in memory
@@ -23,7 +24,9 @@ type blockPool struct {
 func newBlockPool() *blockPool {
 	return &blockPool{
 		p: sync.Pool{New: func() any {
-			b := make([]byte, engine.BlockSize)
+			// Aligned, so that a run of blocks can be written past the
+			// page cache (storage.FileOptions.DirectWrites).
+			b := storage.AlignedBuffer(engine.BlockSize)
 			return &b
 		}},
 		tokens: make(chan struct{}, maxPendingBlocks),

@@ -283,6 +283,7 @@ func (t *Torrent) loop() {
 			t.disk.close()
 			return
 		}
+		t.disk.kick()
 		t.mu.Lock()
 		t.stats = t.eng.Stats()
 		t.mu.Unlock()

@@ -4,7 +4,10 @@
 //
 // Files is the disk backend: one file per torrent file, pread and pwrite
 // only, created sparse on first write, every path confined to the download
-// directory with os.Root. Memory keeps pieces in memory, for tests and for
+// directory with os.Root. It also writes runs of buffers in one call
+// (VectorWriter, pwritev), and with FileOptions.DirectWrites sends aligned
+// writes past the page cache, for a downloader that checks pieces from
+// the bytes it received. Memory keeps pieces in memory, for tests and for
 // labs that run many peers in one process.
 //
 // VerifyPiece and Verify check data against the piece hashes; Verify runs

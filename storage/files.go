@@ -29,6 +29,15 @@ type FileOptions struct {
 	// cap can be exceeded for a moment by as many files as there are
 	// concurrent operations.
 	MaxOpenFiles int
+	// DirectWrites lets writes bypass the page cache (O_DIRECT on Linux)
+	// when their offset, length and buffers are all multiples of
+	// DirectAlignment; other writes, and every read, go through the page
+	// cache as usual. A downloader that checks pieces from the bytes it
+	// received has no use for a cached copy of what it writes, and
+	// copying a gigabyte into fresh page-cache pages cost 2-3 CPU-seconds
+	// on the project's VMs against 0.3 s written directly. File systems
+	// that refuse O_DIRECT get ordinary writes.
+	DirectWrites bool
 }
 
 // Files is the disk Storage: each torrent file is a file below the
@@ -54,6 +63,7 @@ type Files struct {
 	root    *os.Root
 	l       *layout
 	maxOpen int
+	direct  bool // FileOptions.DirectWrites
 
 	// closed is set under mu, but read without it on the fast paths.
 	closed atomic.Bool
@@ -129,7 +139,8 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*Files, error
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	s := &Files{dir: dir, root: root, l: l, maxOpen: maxOpen, entries: entries, newDirs: map[string]bool{}}
+	s := &Files{dir: dir, root: root, l: l, maxOpen: maxOpen, direct: opts.DirectWrites && directSupported,
+		entries: entries, newDirs: map[string]bool{}}
 	s.lru.init()
 	hasEmpty := false
 	for i := range s.entries {
@@ -229,28 +240,7 @@ func (s *Files) ReadAt(p []byte, off int64) (int, error) {
 
 // WriteAt implements io.WriterAt.
 func (s *Files) WriteAt(p []byte, off int64) (int, error) {
-	if s.closed.Load() {
-		return 0, errClosed
-	}
-	if err := s.l.checkWrite(p, off); err != nil {
-		return 0, err
-	}
-	if len(p) == 0 {
-		return 0, nil
-	}
-	if err := s.createEmpty(); err != nil {
-		return 0, err
-	}
-	pos := int64(0)
-	for _, sp := range s.l.spans(off, int64(len(p))) {
-		if !s.entries[sp.File].pad {
-			if err := s.writeFile(sp.File, p[pos:pos+sp.Length], sp.Offset); err != nil {
-				return int(pos), err
-			}
-		}
-		pos += sp.Length
-	}
-	return len(p), nil
+	return s.WriteAtv([][]byte{p}, off)
 }
 
 func (s *Files) readFile(idx int, dst []byte, off int64) error {
@@ -273,23 +263,6 @@ func (s *Files) readFile(idx int, dst []byte, off int64) error {
 	}
 	if err != nil {
 		return s.pathErr("read", s.entries[idx].rel, err)
-	}
-	return nil
-}
-
-func (s *Files) writeFile(idx int, src []byte, off int64) error {
-	h, err := s.acquire(idx, true)
-	if err != nil {
-		return err
-	}
-	if h.readOnly {
-		s.release(h, false, 0)
-		return s.pathErr("write", s.entries[idx].rel, fs.ErrPermission)
-	}
-	k, err := h.f.WriteAt(src, off)
-	s.release(h, k > 0, off+int64(k))
-	if err != nil {
-		return s.pathErr("write", s.entries[idx].rel, err)
 	}
 	return nil
 }
@@ -407,7 +380,7 @@ func (s *Files) Close() error {
 	s.closed.Store(true)
 	var open []*os.File
 	for h := s.lru.head.next; h != &s.lru.head; h = h.next {
-		open = append(open, h.f)
+		open = h.appendFiles(open)
 		s.entries[h.idx].h = nil
 	}
 	s.lru.init()

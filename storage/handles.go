@@ -15,6 +15,11 @@ type handle struct {
 	idx      int  // entry index
 	readOnly bool // the file could be opened for reading only
 	refs     int
+	// direct is f's twin opened for direct writes (see
+	// FileOptions.DirectWrites), nil until the first one; noDirect says
+	// the file system refused it. Both are guarded by Files.mu.
+	direct   *os.File
+	noDirect bool
 	// prev and next link the LRU list.
 	prev, next *handle
 }
@@ -137,11 +142,20 @@ func (s *Files) evict() []*os.File {
 			s.lru.remove(h)
 			s.entries[h.idx].h = nil
 			s.nopen--
-			victims = append(victims, h.f)
+			victims = h.appendFiles(victims)
 		}
 		h = prev
 	}
 	return victims
+}
+
+// appendFiles appends the open files of h to fs.
+func (h *handle) appendFiles(fs []*os.File) []*os.File {
+	fs = append(fs, h.f)
+	if h.direct != nil {
+		fs = append(fs, h.direct)
+	}
+	return fs
 }
 
 // closeFiles closes evicted files. Their errors are dropped: close(2)

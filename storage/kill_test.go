@@ -117,11 +117,13 @@ func TestKillDuringWrites(t *testing.T) {
 
 // killChild writes the kill torrent's pieces into dir forever, from
 // several goroutines, in 16 KiB blocks, printing "synced I" after piece
-// I's blocks are written and Sync returned. It ends by being killed; if
-// the parent dies first, printing fails with SIGPIPE, which ends it too.
+// I's blocks are written and Sync returned. Odd pieces go out in one
+// vectored write of aligned blocks, which bypasses the page cache where
+// the piece is aligned in its file. It ends by being killed; if the
+// parent dies first, printing fails with SIGPIPE, which ends it too.
 func killChild(dir string) {
 	tor := killTorrent()
-	s, err := storage.OpenFiles(dir, tor.Info, storage.FileOptions{MaxOpenFiles: 2})
+	s, err := storage.OpenFiles(dir, tor.Info, storage.FileOptions{MaxOpenFiles: 2, DirectWrites: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -137,12 +139,21 @@ func killChild(dir string) {
 			for {
 				i := int(next.Add(1)-1) % int(n)
 				piece, off := tor.Piece(i), int64(i)*tor.Info.PieceLength
+				var bufs [][]byte
 				for k := 0; k < len(piece); k += 16 << 10 {
 					b := piece[k:min(k+16<<10, len(piece))]
+					if i%2 == 1 {
+						bufs = append(bufs, append(storage.AlignedBuffer(len(b))[:0], b...))
+						continue
+					}
 					if _, err := s.WriteAt(b, off+int64(k)); err != nil {
 						fmt.Fprintln(os.Stderr, err)
 						os.Exit(1)
 					}
+				}
+				if _, err := s.WriteAtv(bufs, off); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					os.Exit(1)
 				}
 				if err := s.Sync(); err != nil {
 					fmt.Fprintln(os.Stderr, err)

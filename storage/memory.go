@@ -69,7 +69,7 @@ func (m *Memory) WriteAt(p []byte, off int64) (int, error) {
 	if m.closed.Load() {
 		return 0, errClosed
 	}
-	if err := m.l.checkWrite(p, off); err != nil {
+	if err := m.l.checkWrite(int64(len(p)), off); err != nil {
 		return 0, err
 	}
 	var cerr error

@@ -149,11 +149,11 @@ func (l *layout) readRange(p []byte, off int64) (int, error) {
 	return len(p), nil
 }
 
-// checkWrite rejects a WriteAt that is not entirely within the content.
-// It is written so that off+len(p) cannot overflow.
-func (l *layout) checkWrite(p []byte, off int64) error {
-	if off < 0 || off > l.total || int64(len(p)) > l.total-off {
-		return fmt.Errorf("storage: write of %d bytes at offset %d: %w (%d bytes)", len(p), off, ErrOutOfRange, l.total)
+// checkWrite rejects a write of n bytes at off that is not entirely
+// within the content. It is written so that off+n cannot overflow.
+func (l *layout) checkWrite(n, off int64) error {
+	if off < 0 || off > l.total || n > l.total-off {
+		return fmt.Errorf("storage: write of %d bytes at offset %d: %w (%d bytes)", n, off, ErrOutOfRange, l.total)
 	}
 	return nil
 }

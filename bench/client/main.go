@@ -28,7 +28,11 @@
 // peer exchange off; the torrent's tracker is 127.0.0.1:1, where nothing
 // listens.
 //
-// Usage (from bench/): go run ./client [-size BYTES] [-piece BYTES] [-runs N]
+// With -cpuprofile DIR, each of our downloads also writes a CPU profile
+// (swarmlab download's hidden --cpuprofile) to DIR, named after its case
+// and run, for `go tool pprof`.
+//
+// Usage (from bench/): go run ./client [-size BYTES] [-piece BYTES] [-runs N] [-cpuprofile DIR]
 package main
 
 import (
@@ -72,6 +76,7 @@ type config struct {
 	runs        int
 	cache       string
 	bin, python string
+	profileDir  string
 }
 
 func main() {
@@ -82,6 +87,7 @@ func main() {
 	flag.StringVar(&c.cache, "cache", filepath.Join(os.TempDir(), "swarmlab-bench-client"), "directory for the generated file, the torrent and the downloads")
 	benchkit.SwarmlabFlag(&c.bin)
 	flag.StringVar(&c.python, "python", "", "python3 that can import libtorrent (default: python3 on PATH, then /usr/bin/python3)")
+	flag.StringVar(&c.profileDir, "cpuprofile", "", "write a CPU profile of each of our downloads into `DIR`")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "client bench:", err)
@@ -147,18 +153,30 @@ func run(c config) error {
 	}
 	defer ourSeed.stop()
 
+	if c.profileDir != "" {
+		if err := os.MkdirAll(c.profileDir, 0o755); err != nil {
+			return err
+		}
+	}
+	// profile returns our downloader's extra arguments for a run.
+	profile := func(name string, run int) []string {
+		if c.profileDir == "" {
+			return nil
+		}
+		return []string{"--cpuprofile", filepath.Join(c.profileDir, fmt.Sprintf("%s-run%d.pprof", name, run))}
+	}
 	cases := []struct {
 		name string
-		run  func(dir string) (result, error)
+		run  func(dir string, run int) (result, error)
 	}{
-		{"ours <- libtorrent", func(dir string) (result, error) {
-			return ourDownload(ctx, c.bin, torrent, dir, fmt.Sprintf("127.0.0.1:%d", ltSeed.port))
+		{"ours <- libtorrent", func(dir string, run int) (result, error) {
+			return ourDownload(ctx, c.bin, torrent, dir, fmt.Sprintf("127.0.0.1:%d", ltSeed.port), profile("ours-from-libtorrent", run)...)
 		}},
-		{"libtorrent <- libtorrent", func(dir string) (result, error) {
+		{"libtorrent <- libtorrent", func(dir string, run int) (result, error) {
 			return ltDownload(ctx, c.python, ltpeer, torrent, dir, ltSeed.port)
 		}},
-		{"ours <- ours", func(dir string) (result, error) {
-			return ourDownload(ctx, c.bin, torrent, dir, ourSeedAddr)
+		{"ours <- ours", func(dir string, run int) (result, error) {
+			return ourDownload(ctx, c.bin, torrent, dir, ourSeedAddr, profile("ours-from-ours", run)...)
 		}},
 	}
 	results := make([][]result, len(cases))
@@ -168,7 +186,7 @@ func run(c config) error {
 			if err := os.RemoveAll(dir); err != nil {
 				return err
 			}
-			res, err := cs.run(dir)
+			res, err := cs.run(dir, r+1)
 			if err != nil {
 				return fmt.Errorf("%s, run %d: %w", cs.name, r+1, err)
 			}
@@ -378,11 +396,12 @@ func startOurSeed(ctx context.Context, bin, torrent, dataDir string) (*process, 
 	return p, ourListening.FindStringSubmatch(l.text)[1], nil
 }
 
-func ourDownload(ctx context.Context, bin, torrent, dir, seedAddr string) (result, error) {
+func ourDownload(ctx context.Context, bin, torrent, dir, seedAddr string, extra ...string) (result, error) {
 	stats := dir + ".stats.json"
 	defer os.Remove(stats)
-	p, stdout, err := start(exec.CommandContext(ctx, bin, "download", "--no-trackers", "--listen", "127.0.0.1:0",
-		"--peer", seedAddr, "--stats", stats, "-o", dir, torrent), true)
+	args := append([]string{"download", "--no-trackers", "--listen", "127.0.0.1:0",
+		"--peer", seedAddr, "--stats", stats, "-o", dir}, extra...)
+	p, stdout, err := start(exec.CommandContext(ctx, bin, append(args, torrent)...), true)
 	if err != nil {
 		return result{}, err
 	}

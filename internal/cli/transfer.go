@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -35,6 +36,7 @@ type transferFlags struct {
 	stats          string
 	noTrackers     bool
 	superSeed      bool
+	cpuProfile     string
 }
 
 func (f *transferFlags) register(cmd *cobra.Command) {
@@ -48,6 +50,10 @@ func (f *transferFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.stats, "stats", "", "write a JSON summary to `FILE` at exit")
 	fl.BoolVar(&f.noTrackers, "no-trackers", false, "do not announce to the torrent's trackers")
 	fl.BoolVar(&f.superSeed, "super-seed", false, "as a seed, reveal pieces one at a time (BEP 16): for an initial seed with a slow uplink and many peers")
+	// Hidden: a tool for working on the client's speed (bench/client
+	// passes it through), not something a user needs to see in --help.
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile (pprof) of the whole run to `FILE`")
+	_ = fl.MarkHidden("cpuprofile")
 }
 
 func newDownloadCommand() *cobra.Command {
@@ -92,6 +98,17 @@ func newSeedCommand() *cobra.Command {
 func runTransfer(cmd *cobra.Command, torrentPath, dir string, exitWhenDone bool, f *transferFlags) (err error) {
 	ctx := cmd.Context()
 	stderr := cmd.ErrOrStderr()
+	if f.cpuProfile != "" {
+		stop, err := startCPUProfile(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if perr := stop(); err == nil {
+				err = perr
+			}
+		}()
+	}
 	maxUp, err := parseRate("--max-up", f.maxUp)
 	if err != nil {
 		return err
@@ -116,7 +133,9 @@ func runTransfer(cmd *cobra.Command, torrentPath, dir string, exitWhenDone bool,
 	if err != nil {
 		return fmt.Errorf("%s: %w", torrentPath, err)
 	}
-	st, err := storage.OpenFiles(dir, &mi.Info, storage.FileOptions{})
+	// Pieces are checked from the bytes received, so what is written
+	// need not stay in the page cache (see FileOptions.DirectWrites).
+	st, err := storage.OpenFiles(dir, &mi.Info, storage.FileOptions{DirectWrites: true})
 	if err != nil {
 		return err
 	}
@@ -209,6 +228,26 @@ func runTransfer(cmd *cobra.Command, torrentPath, dir string, exitWhenDone bool,
 			return ctx.Err()
 		}
 	}
+}
+
+// startCPUProfile profiles the process into path until the returned
+// function is called.
+func startCPUProfile(path string) (stop func() error, err error) {
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := out.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // resolvePeers turns HOST:PORT arguments into addresses.
