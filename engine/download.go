@@ -242,6 +242,23 @@ func (t *Torrent) endgameBlock(p *peer) (*partial, int, bool) {
 	if t.have.Count()+t.started.Count() < t.numPieces {
 		return nil, 0, false
 	}
+	// Finding that p was asked for a block means searching its queue,
+	// hundreds deep on a fast link, and a download from one peer ends
+	// with every requested block asked of p: fill then searched for each
+	// of them after every block received. Counting the requested blocks
+	// first settles that case at once, since p's queue holds only
+	// requested blocks, each once.
+	requested := 0
+	for _, pp := range t.active {
+		for _, st := range pp.state {
+			if st == blockRequested {
+				requested++
+			}
+		}
+	}
+	if requested <= len(p.out) {
+		return nil, 0, false
+	}
 	for _, pp := range t.active {
 		if pp.verifying || pp.parole || !p.has.Has(pp.piece) || !t.canRequest(p, pp.piece) {
 			continue
