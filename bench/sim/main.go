@@ -8,7 +8,7 @@
 // process, and reads the peak resident size from the kernel afterwards.
 // Run one size per process: the peak is the process's.
 //
-// Usage (from bench/): go run ./sim [-scenario bigswarm] [-leechers N] [-cpuprofile FILE] [-memprofile FILE]
+// Usage (from bench/): go run ./sim [-scenario bigswarm] [-leechers N] [-cpuprofile FILE] [-memprofile FILE] [-no-hugepages]
 package main
 
 import (
@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/swarmlab/swarmlab/internal/hugepages"
 	"github.com/swarmlab/swarmlab/lab/metrics"
 	"github.com/swarmlab/swarmlab/lab/scenario"
 	"github.com/swarmlab/swarmlab/sim"
@@ -31,7 +32,12 @@ func main() {
 	leechers := flag.Int("leechers", 0, "resize the largest group to `N` peers (0: as the scenario says)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	memprofile := flag.String("memprofile", "", "write a heap profile taken near the live heap's peak to `FILE`")
+	small := flag.Bool("no-hugepages", false, "leave the heap on the kernel's default pages (swarmlab lab run asks for huge pages)")
 	flag.Parse()
+	if !*small {
+		stop := hugepages.Advise(time.Second)
+		defer stop()
+	}
 	if *memprofile != "" {
 		stop := watchHeap(*memprofile)
 		defer stop()
