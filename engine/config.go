@@ -95,11 +95,6 @@ type Config struct {
 	// seed-bottlenecked swarm the seed sends each piece about once. It
 	// slows a peer that downloads from us alone, so it is off by default.
 	SuperSeed bool
-	// TrustBlocks skips the per-block digests that identify senders of bad
-	// data (smart ban). Only a driver whose peers cannot lie, such as the
-	// simulator, where no block carries data, should set it: hashing every
-	// block is its largest cost there.
-	TrustBlocks bool
 	// SkipRedundantHave sends a HAVE only to peers that lack the piece
 	// (libtorrent's send_redundant_have off). It halves the HAVEs of a
 	// swarm, since of two neighbours only the first to get a piece

@@ -177,7 +177,11 @@ func (s *swarm) apply(n *node) {
 			copy(n.data[start:], a.Data)
 		case engine.Verify:
 			start := int64(a.Piece) * s.layout.PieceLength
-			ok := sha1.Sum(n.data[start:start+s.layout.PieceSize(int(a.Piece))]) == s.hashes[a.Piece]
+			data := n.data[start : start+s.layout.PieceSize(int(a.Piece))]
+			ok := sha1.Sum(data) == s.hashes[a.Piece]
+			if !ok {
+				n.eng.FailedPiece(int(a.Piece), data)
+			}
 			n.eng.PieceVerified(int(a.Piece), ok, s.now)
 			s.apply(n)
 		case engine.Close:

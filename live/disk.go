@@ -318,7 +318,17 @@ func (w *diskWorker) verify(piece int) {
 	}
 	var sum [sha1.Size]byte
 	ok := [sha1.Size]byte(ps.h.Sum(sum[:0])) == t.meta.Info.PieceHash(piece)
-	t.post(event{kind: evVerified, piece: piece, ok: ok})
+	ev := event{kind: evVerified, piece: piece, ok: ok}
+	if !ok {
+		// The engine digests a failed piece's blocks to find, once the
+		// piece verifies, which of their senders lied (smart ban). It is
+		// written by now; failures are rare enough to read it back.
+		data := make([]byte, size)
+		if n, _ := t.store.ReadAt(data, w.start(piece)); int64(n) == size {
+			ev.data = data
+		}
+	}
+	t.post(ev)
 }
 
 // readBack hashes bytes [from, to) of piece from storage.

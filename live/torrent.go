@@ -75,6 +75,7 @@ type event struct {
 	n     int
 	piece int
 	ok    bool
+	data  []byte // a failed piece's bytes, for the engine's smart ban
 	err   error
 	reply chan string
 }
@@ -332,6 +333,9 @@ func (t *Torrent) handle(ev event) {
 	case evDescribe:
 		ev.reply <- t.eng.Describe()
 	case evVerified:
+		if !ev.ok && ev.data != nil {
+			t.eng.FailedPiece(ev.piece, ev.data)
+		}
 		t.eng.PieceVerified(ev.piece, ev.ok, now)
 		if !ev.ok {
 			t.log.Warn("piece failed its hash check", "piece", ev.piece)

@@ -286,7 +286,7 @@ func (s *Sim) join(slot int) {
 		Layout: s.cfg.Layout, Have: have, Picker: pk, Choker: ck,
 		Rand: rand.New(rand.NewPCG(s.cfg.Seed, uint64(id)+1)),
 		Fast: true, Extensions: true, Gossip: sp.Gossip,
-		UploadCapacity: sp.Up, TrustBlocks: true, SuperSeed: sp.SuperSeed,
+		UploadCapacity: sp.Up, SuperSeed: sp.SuperSeed,
 		SnubTimeout: 2 * time.Minute, SkipRedundantHave: s.cfg.SkipRedundantHave,
 		Actions: &s.acts,
 	})
