@@ -17,8 +17,11 @@ type Torrent struct {
 	cfg       Config
 	numPieces int
 
-	have    *bitfield.Bitfield
-	started *bitfield.Bitfield
+	// have and started are held in the Torrent rather than pointed to:
+	// every HAVE received asks have, and in a large simulated world each
+	// pointer followed is a cache miss.
+	have    bitfield.Bitfield
+	started bitfield.Bitfield
 	avail   *picker.Availability
 	view    picker.View
 	// viewPeersStale: view.Peers must be rebuilt before the next pick.
@@ -109,8 +112,8 @@ func New(cfg Config) (*Torrent, error) {
 	t := &Torrent{
 		cfg:        cfg,
 		numPieces:  n,
-		have:       bitfield.New(n),
-		started:    bitfield.New(n),
+		have:       *bitfield.New(n),
+		started:    *bitfield.New(n),
 		avail:      picker.NewAvailability(n),
 		partials:   map[uint32]*partial{},
 		digestSeed: maphash.MakeSeed(),
@@ -120,7 +123,7 @@ func New(cfg Config) (*Torrent, error) {
 		t.actions = &ActionBuffer{}
 	}
 	if cfg.Have != nil {
-		t.have = cfg.Have.Clone()
+		t.have = *cfg.Have.Clone()
 	}
 	if cfg.SuperSeed {
 		t.revealCount, t.sentBlocks = make([]int32, n), make([]int32, n)
@@ -133,13 +136,13 @@ func New(cfg Config) (*Torrent, error) {
 			t.left += cfg.Layout.PieceSize(p)
 		}
 	}
-	t.view = picker.View{Have: t.have, Started: t.started, Avail: t.avail, Rand: cfg.Rand, PieceLength: cfg.Layout.PieceLength}
+	t.view = picker.View{Have: &t.have, Started: &t.started, Avail: t.avail, Rand: cfg.Rand, PieceLength: cfg.Layout.PieceLength}
 	t.completed = t.have.All()
 	return t, nil
 }
 
 // Have returns our verified pieces. The caller must not modify it.
-func (t *Torrent) Have() *bitfield.Bitfield { return t.have }
+func (t *Torrent) Have() *bitfield.Bitfield { return &t.have }
 
 // Seeding reports whether we have every piece.
 func (t *Torrent) Seeding() bool { return t.have.All() }
@@ -408,7 +411,7 @@ func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
 	p.counted = true
 	t.viewPeersStale = true
 	t.avail.AddPeer(b)
-	p.wanted = b.CountAndNot(t.have)
+	p.wanted = b.CountAndNot(&t.have)
 	if p.has.All() && t.have.All() {
 		t.drop(p, false, "both seeds")
 		return

@@ -13,7 +13,12 @@ type conn struct {
 	id     engine.ConnID
 	owner  *peer
 	remote *conn
-	open   bool
+	// to and toID are remote.owner and remote.id, kept here as well:
+	// every HAVE sent reads them, and c is at hand where remote is one
+	// more cache miss away.
+	to   *peer
+	toID engine.ConnID
+	open bool
 	// queue holds messages waiting for the owner's uplink.
 	queue []item
 	inRR  bool

@@ -373,6 +373,7 @@ func (s *Sim) connect(a, b *peer) {
 	cb := &conn{id: engine.ConnID(len(b.byID) + 1), owner: b, open: true}
 	a.byID, b.byID = append(a.byID, ca), append(b.byID, cb)
 	ca.remote, cb.remote = cb, ca
+	ca.to, ca.toID, cb.to, cb.toID = b, cb.id, a, ca.id
 	a.conns, b.conns = append(a.conns, ca), append(b.conns, cb)
 	res := wire.Reserved{}.WithExtensions(true).WithFast(true)
 	// The engines share one action buffer, so each one's actions are

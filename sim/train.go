@@ -76,7 +76,7 @@ func (s *Sim) send(tr *train, c *conn, m *wire.Message) *train {
 	if tr == nil {
 		tr = s.newTrain()
 	}
-	tr.items = append(tr.items, trainItem{to: c.remote.owner, id: c.remote.id, msg: pack(m)})
+	tr.items = append(tr.items, trainItem{to: c.to, id: c.toID, msg: pack(m)})
 	return tr
 }
 
