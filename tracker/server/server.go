@@ -23,8 +23,8 @@ type Server struct {
 	cfg       Config
 	store     store.Store
 	ownsStore bool
-	whitelist map[metainfo.Hash]struct{} // nil: open
-	keys      map[string]string          // key → itself; nil: not private
+	whitelist *hashSet          // nil: open
+	keys      map[string]string // key → itself; nil: not private
 	connIDs   connIDs
 	metrics   *metrics
 
@@ -46,10 +46,9 @@ func New(cfg Config) (*Server, error) {
 		s.ownsStore = true
 	}
 	if cfg.Whitelist != nil {
-		s.whitelist = make(map[metainfo.Hash]struct{}, len(cfg.Whitelist))
-		for _, h := range cfg.Whitelist {
-			s.whitelist[h] = struct{}{}
-		}
+		var key [16]byte
+		_, _ = crand.Read(key[:]) // never fails on Linux
+		s.whitelist = newHashSet(cfg.Whitelist, key)
 	}
 	if cfg.Keys != nil {
 		s.keys = make(map[string]string, len(cfg.Keys))
@@ -148,8 +147,7 @@ func (s *Server) listed(h *metainfo.Hash) bool {
 	if s.whitelist == nil {
 		return true
 	}
-	_, ok := s.whitelist[*h]
-	return ok
+	return s.whitelist.has(h)
 }
 
 func protoOf(o *Origin) int {

@@ -24,9 +24,10 @@ const numShards = 256
 // swarm's arrays (a 6-byte address and a 32-byte entry of peer id and
 // last-seen time), an IPv6 peer 12 more, plus 8 to 16 bytes of index in
 // swarms too big to scan (see scanLimit) and slice growth slack: about 66
-// bytes a peer in swarms of 1000, 75 in swarms of 10. A swarm costs about
-// 150 bytes more (its header and its entry in the shard's map).
-// BenchmarkMemoryFootprint measures both.
+// bytes a peer in swarms of 1000, 79 in swarms of 10. A swarm costs about
+// 150 bytes more (its header and its slot in the shard's swarmTable, which
+// is kept between an eighth and half full). BenchmarkMemoryFootprint
+// measures both.
 type Memory struct {
 	lim    Limits
 	shards [numShards]shard
@@ -38,7 +39,7 @@ type Memory struct {
 
 type shard struct {
 	mu     sync.Mutex
-	swarms map[metainfo.Hash]*swarm
+	swarms swarmTable
 	rng    rng
 	// picks is sampling scratch for samples too big for an announce's
 	// stack; see picker.
@@ -55,7 +56,6 @@ func NewMemory(opts Options) *Memory {
 		seed = rand.Uint64() | 1
 	}
 	for i := range m.shards {
-		m.shards[i].swarms = make(map[metainfo.Hash]*swarm)
 		m.shards[i].rng = rng{splitmix.Mix(seed ^ splitmix.Mix(uint64(i)))}
 	}
 	return m
@@ -77,7 +77,7 @@ type asker struct {
 // by field stalls on store forwarding, a measurable cost at this rate.)
 func (m *Memory) record(sh *shard, a *Announce, now time.Time, res *Result) (*swarm, asker, error) {
 	me := asker{fam: FamilyOf(a.Addr.Addr()), pos: -1}
-	sw := sh.swarms[a.InfoHash]
+	sw := sh.swarms.get(&a.InfoHash)
 	if sw == nil {
 		if a.Event == tracker.EventStopped {
 			return nil, me, nil
@@ -87,7 +87,7 @@ func (m *Memory) record(sh *shard, a *Announce, now time.Time, res *Result) (*sw
 			return nil, me, fmt.Errorf("%w (limit %d)", ErrTooManySwarms, m.lim.MaxSwarms)
 		}
 		sw = &swarm{}
-		sh.swarms[a.InfoHash] = sw
+		sh.swarms.put(&a.InfoHash, sw)
 	}
 	var err error
 	last := now.UnixNano()
@@ -103,7 +103,7 @@ func (m *Memory) record(sh *shard, a *Announce, now time.Time, res *Result) (*sw
 		}
 	}
 	if sw.len() == 0 {
-		delete(sh.swarms, a.InfoHash)
+		sh.swarms.remove(&a.InfoHash)
 		m.swarms.Add(-1)
 	}
 	if err != nil {
@@ -164,11 +164,16 @@ func (m *Memory) Announce(ctx context.Context, a Announce, now time.Time, dst []
 	if n == 0 {
 		return res, nil
 	}
-	// Declared only now: Go zeroes it, and most swarms are too small to
-	// give an announce anyone.
+	// Each scratch is declared in the branch that uses it: Go zeroes it
+	// where it is declared, and most announces need only the small one.
+	if n <= smallPicks {
+		var buf [smallPicks]uint8
+		res.Peers = appendPeers(sw, dst, sp4, sp6, pick8(&sh.rng, &buf, n, a.NumWant))
+		return res, nil
+	}
 	var small [stackPicks]int32
 	p := picker{rng: &sh.rng, small: &small, big: &sh.picks}
-	res.Peers = sw.appendPeers(dst, sp4, sp6, p.pick(n, a.NumWant))
+	res.Peers = appendPeers(sw, dst, sp4, sp6, p.pick(n, a.NumWant))
 	return res, nil
 }
 
@@ -190,15 +195,24 @@ func (m *Memory) AnnounceCompact(ctx context.Context, a Announce, now time.Time,
 		return res, dst, err
 	}
 	sp4, sp6 := sw.spans(a.Family, a.Seed, me.fam, me.pos)
-	if sp4.size()+sp6.size() == 0 {
+	n := sp4.size() + sp6.size() // one of them is empty
+	if n == 0 {
 		return res, dst, nil
 	}
-	var small [stackPicks]int32 // see Announce
+	if n <= smallPicks { // see Announce
+		var buf [smallPicks]uint8
+		picks := pick8(&sh.rng, &buf, n, a.NumWant)
+		if a.Family == FamilyIPv4 {
+			return res, appendCompact4(dst, &sw.v4, sp4, picks), nil
+		}
+		return res, appendCompact6(dst, sw.v6, sp6, picks), nil
+	}
+	var small [stackPicks]int32
 	p := picker{rng: &sh.rng, small: &small, big: &sh.picks}
 	if a.Family == FamilyIPv4 {
-		dst = appendCompact4(dst, &sw.v4, sp4, p.pick(sp4.size(), a.NumWant))
+		dst = appendCompact4(dst, &sw.v4, sp4, p.pick(n, a.NumWant))
 	} else {
-		dst = appendCompact6(dst, sw.v6, sp6, p.pick(sp6.size(), a.NumWant))
+		dst = appendCompact6(dst, sw.v6, sp6, p.pick(n, a.NumWant))
 	}
 	return res, dst, nil
 }
@@ -224,7 +238,7 @@ func (m *Memory) Scrape(ctx context.Context, hashes []metainfo.Hash, dst []track
 		sh := m.shardOf(&hashes[i])
 		var st tracker.ScrapeStats
 		sh.mu.Lock()
-		if sw := sh.swarms[hashes[i]]; sw != nil {
+		if sw := sh.swarms.get(&hashes[i]); sw != nil {
 			var r Result
 			sw.counts(&r)
 			st = tracker.ScrapeStats{Complete: r.Complete, Downloaded: r.Downloaded, Incomplete: r.Incomplete}
@@ -249,15 +263,16 @@ func (m *Memory) Expire(ctx context.Context, cutoff time.Time) (int, error) {
 		}
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		for h, sw := range sh.swarms {
+		sh.swarms.each(func(sw *swarm) bool {
 			n := sw.expire(c)
 			removed += n
 			m.peers.Add(int64(-n))
-			if sw.len() == 0 {
-				delete(sh.swarms, h)
-				m.swarms.Add(-1)
+			if sw.len() > 0 {
+				return false
 			}
-		}
+			m.swarms.Add(-1)
+			return true
+		})
 		sh.mu.Unlock()
 	}
 	return removed, nil
@@ -272,11 +287,12 @@ func (m *Memory) Totals(ctx context.Context) (Totals, error) {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		for _, sw := range sh.swarms {
+		sh.swarms.each(func(sw *swarm) bool {
 			t.Swarms++
 			t.Peers += sw.len()
 			t.Seeds += sw.seeds()
-		}
+			return false
+		})
 		sh.mu.Unlock()
 	}
 	return t, nil
@@ -290,7 +306,7 @@ func (m *Memory) Close() error {
 	for i := range m.shards {
 		sh := &m.shards[i]
 		sh.mu.Lock()
-		clear(sh.swarms)
+		sh.swarms.clear()
 		sh.mu.Unlock()
 	}
 	m.swarms.Store(0)

@@ -307,10 +307,10 @@ func (s *swarm) spans(fam Family, seed bool, self Family, pos int32) (sp4, sp6 s
 
 // appendPeers appends the peers chosen by picks, indices into the
 // concatenation of sp4 and sp6, with their peer ids.
-func (s *swarm) appendPeers(dst []tracker.Peer, sp4, sp6 span, picks []int32) []tracker.Peer {
+func appendPeers[I pickIndex](s *swarm, dst []tracker.Peer, sp4, sp6 span, picks []I) []tracker.Peer {
 	n4 := int32(sp4.size())
-	for _, i := range picks {
-		if i < n4 {
+	for _, pi := range picks {
+		if i := int32(pi); i < n4 {
 			p := sp4.at(i)
 			dst = append(dst, tracker.Peer{ID: s.v4.meta[p].id, Addr: s.v4.keys[p].addrPort()})
 		} else {
@@ -321,25 +321,28 @@ func (s *swarm) appendPeers(dst []tracker.Peer, sp4, sp6 span, picks []int32) []
 	return dst
 }
 
+// pickIndex is the type of a sample's indices: pick8's or picker.pick's.
+type pickIndex interface{ uint8 | int32 }
+
 // appendCompact4 appends the keys of the IPv4 peers at picks in sp in
 // compact form. It grows dst once and then copies fixed-size arrays, which
 // compile to a few moves each. (Go cannot convert a slice to a pointer to
 // a type parameter, so each family has its own copy of this loop.)
-func appendCompact4(dst []byte, set *peerSet[addr4], sp span, picks []int32) []byte {
+func appendCompact4[I pickIndex](dst []byte, set *peerSet[addr4], sp span, picks []I) []byte {
 	n := len(dst)
 	dst = grow(dst, len(addr4{})*len(picks))
 	for j, i := range picks {
-		*(*addr4)(dst[n+len(addr4{})*j:]) = set.keys[sp.at(i)]
+		*(*addr4)(dst[n+len(addr4{})*j:]) = set.keys[sp.at(int32(i))]
 	}
 	return dst
 }
 
 // appendCompact6 is appendCompact4 for IPv6 peers.
-func appendCompact6(dst []byte, set *peerSet[addr6], sp span, picks []int32) []byte {
+func appendCompact6[I pickIndex](dst []byte, set *peerSet[addr6], sp span, picks []I) []byte {
 	n := len(dst)
 	dst = grow(dst, len(addr6{})*len(picks))
 	for j, i := range picks {
-		*(*addr6)(dst[n+len(addr6{})*j:]) = set.keys[sp.at(i)]
+		*(*addr6)(dst[n+len(addr6{})*j:]) = set.keys[sp.at(int32(i))]
 	}
 	return dst
 }

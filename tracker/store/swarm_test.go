@@ -58,11 +58,39 @@ func (s *peerSet[K]) check(t *testing.T) {
 	}
 }
 
+// check verifies a swarm table's invariants: its count, its load, and
+// that every swarm is found from its info hash.
+func (st *swarmTable) check(t *testing.T) {
+	t.Helper()
+	n := 0
+	for i := range st.slots {
+		sl := &st.slots[i]
+		if sl.sw == nil {
+			continue
+		}
+		n++
+		if st.get(&sl.hash) != sl.sw {
+			t.Fatalf("swarm %x in slot %d is not found", sl.hash[:4], i)
+		}
+	}
+	if n != st.n {
+		t.Fatalf("table holds %d swarms, counts %d", n, st.n)
+	}
+	if size := len(st.slots); 2*n > size || (size > minTableSlots && 8*n < size) {
+		t.Fatalf("table of %d slots holds %d swarms", size, n)
+	}
+}
+
 func (m *Memory) check(t *testing.T) {
 	t.Helper()
 	swarms, peers := 0, 0
 	for i := range m.shards {
-		for h, sw := range m.shards[i].swarms {
+		m.shards[i].swarms.check(t)
+		for _, sl := range m.shards[i].swarms.slots {
+			h, sw := sl.hash, sl.sw
+			if sw == nil {
+				continue
+			}
 			sw.v4.check(t)
 			if sw.v6 != nil {
 				sw.v6.check(t)
@@ -231,7 +259,11 @@ func TestMemoryRandomOps(t *testing.T) {
 		}
 		m.check(t)
 		for i := range m.shards {
-			for _, sw := range m.shards[i].swarms {
+			for _, sl := range m.shards[i].swarms.slots {
+				sw := sl.sw
+				if sw == nil {
+					continue
+				}
 				indexed4 = indexed4 || sw.v4.index != nil
 				indexed6 = indexed6 || (sw.v6 != nil && sw.v6.index != nil)
 			}
@@ -286,23 +318,45 @@ func chiSquare(obs []int, exp float64) float64 {
 // but whose sets are not, such as a random window of consecutive
 // candidates.
 func TestPickUniform(t *testing.T) {
-	for _, tc := range []struct{ n, k, draws int }{
-		{12, 5, 40000},    // shuffle
-		{12, 12, 40000},   // a whole swarm, in random order
-		{40, 3, 100000},   // hash set
-		{300, 8, 200000},  // hash set, a larger swarm
-		{900, 240, 2000},  // shuffle in the shard's scratch
-		{2000, 200, 6000}, // hash set in the shard's scratch
+	for _, tc := range []struct {
+		n, k, draws int
+		small       bool // pick8 rather than picker.pick
+	}{
+		{12, 5, 40000, false},    // shuffle
+		{12, 12, 40000, false},   // a whole swarm, in random order
+		{40, 3, 100000, false},   // hash set
+		{300, 8, 200000, false},  // hash set, a larger swarm
+		{900, 240, 2000, false},  // shuffle in the shard's scratch
+		{2000, 200, 6000, false}, // hash set in the shard's scratch
+		{12, 5, 40000, true},     // shuffle
+		{12, 12, 40000, true},    // a whole swarm, in random order
+		{40, 3, 100000, true},    // bit set
+		{100, 24, 20000, true},   // bit set, at its limit
+		{256, 8, 200000, true},   // bit set, the largest swarm
+		{256, 100, 8000, true},   // shuffle, the largest swarm
 	} {
-		t.Run(fmt.Sprintf("n%d-k%d", tc.n, tc.k), func(t *testing.T) {
+		name := "pick"
+		if tc.small {
+			name = "pick8"
+		}
+		t.Run(fmt.Sprintf("%s-n%d-k%d", name, tc.n, tc.k), func(t *testing.T) {
 			r := rng{splitmix.Mix(uint64(tc.n*1000 + tc.k))}
 			var small [stackPicks]int32
 			var big []int32
 			p := picker{rng: &r, small: &small, big: &big}
+			var buf [smallPicks]uint8
+			picks := make([]int32, 0, tc.k)
 			place := make([]int, tc.n*tc.k)
 			pairs := make([]int, tc.n*tc.n)
 			for d := 0; d < tc.draws; d++ {
-				picks := p.pick(tc.n, tc.k)
+				if tc.small {
+					picks = picks[:0]
+					for _, v := range pick8(&r, &buf, tc.n, tc.k) {
+						picks = append(picks, int32(v))
+					}
+				} else {
+					picks = p.pick(tc.n, tc.k)
+				}
 				if len(picks) != tc.k {
 					t.Fatalf("%d picks, want %d", len(picks), tc.k)
 				}
