@@ -2,8 +2,8 @@ package engine
 
 // connIndex finds a connection's state by its id. Every message goes
 // through it, so it matters: a driver that numbers its connections densely
-// from 1 and reuses numbers (the simulator does, per peer) gets a slice
-// lookup, one memory access; other ids go to a map.
+// from 1 (the simulator does, per peer) gets a slice lookup, one memory
+// access; other ids go to a map.
 type connIndex struct {
 	dense  []*peer
 	sparse map[ConnID]*peer
