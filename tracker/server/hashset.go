@@ -5,6 +5,7 @@ import (
 	"math/bits"
 
 	"github.com/swarmlab/swarmlab/metainfo"
+	"github.com/swarmlab/swarmlab/tracker"
 )
 
 // hashSet is the whitelist: a set of info hashes, looked up on every
@@ -48,15 +49,7 @@ func newHashSet(hashes []metainfo.Hash, key [16]byte) *hashSet {
 	return s
 }
 
-// hash mixes h with two rounds of wyhash's multiply-fold under the key.
-func (s *hashSet) hash(h *metainfo.Hash) uint64 {
-	a := binary.LittleEndian.Uint64(h[0:8])
-	b := binary.LittleEndian.Uint64(h[8:16])
-	c := uint64(binary.LittleEndian.Uint32(h[16:20]))
-	hi, lo := bits.Mul64(a^s.k0, b^s.k1)
-	hi, lo = bits.Mul64(hi^lo^s.k1, c^0x9e3779b97f4a7c15)
-	return hi ^ lo
-}
+func (s *hashSet) hash(h *metainfo.Hash) uint64 { return tracker.HashInfoHash(h, s.k0, s.k1) }
 
 func (s *hashSet) has(h *metainfo.Hash) bool {
 	if *h == (metainfo.Hash{}) {

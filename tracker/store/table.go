@@ -1,10 +1,8 @@
 package store
 
 import (
-	"encoding/binary"
-	"math/bits"
-
 	"github.com/swarmlab/swarmlab/metainfo"
+	"github.com/swarmlab/swarmlab/tracker"
 )
 
 // swarmTable maps a shard's info hashes to their swarms. It is an
@@ -35,16 +33,8 @@ type swarmSlot struct {
 
 const minTableSlots = 8
 
-// hashInfo hashes an info hash with two rounds of wyhash's multiply-fold,
-// keyed with hashKey.
-func hashInfo(h *metainfo.Hash) uint64 {
-	a := binary.LittleEndian.Uint64(h[0:8])
-	b := binary.LittleEndian.Uint64(h[8:16])
-	c := uint64(binary.LittleEndian.Uint32(h[16:20]))
-	hi, lo := bits.Mul64(a^hashKey[0], b^hashKey[1])
-	hi, lo = bits.Mul64(hi^lo^hashKey[1], c^0x9e3779b97f4a7c15)
-	return hi ^ lo
-}
+// hashInfo places an info hash in the table, keyed with hashKey.
+func hashInfo(h *metainfo.Hash) uint64 { return tracker.HashInfoHash(h, hashKey[0], hashKey[1]) }
 
 func (t *swarmTable) len() int { return t.n }
 
