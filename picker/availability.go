@@ -7,8 +7,9 @@ import "github.com/swarmlab/swarmlab/bitfield"
 // It is a plain array of counts. An ordered layout (libtorrent's buckets of
 // pieces by count) makes a rarest-first pick O(1), but every HAVE then
 // moves a piece between buckets: four scattered reads and writes instead
-// of one. HAVEs outnumber picks about twenty to one (a piece is picked
-// once and announced by every neighbour that gets it), and in a large
+// of one. HAVEs far outnumber picks (a piece is picked once and then
+// announced to every neighbour that lacks it: bigswarm carries 22.6
+// messages per peer and piece, mostly those HAVEs), and in a large
 // simulated world each scattered access is a cache miss, so the count
 // array is the cheaper side of that trade; Rarest scans the candidates'
 // counts instead (a few microseconds for thousands of pieces).
