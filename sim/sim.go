@@ -73,6 +73,10 @@ type Config struct {
 	// lack it (engine.Config.SkipRedundantHave), which halves a large
 	// world's HAVE traffic. Leave it off for strategies that read HAVEs.
 	SkipRedundantHave bool
+	// Progress, when set, is called at every sample with the virtual
+	// time and the number of leechers yet to complete, so that a long run
+	// can show how far it has got. It must not touch the world.
+	Progress func(at time.Duration, unfinished int)
 }
 
 func (c Config) withDefaults() Config {
@@ -263,6 +267,9 @@ func (s *Sim) handle(e event) {
 		}
 	case evSample:
 		s.sample()
+		if s.cfg.Progress != nil {
+			s.cfg.Progress(s.now, s.leechersLeft)
+		}
 		s.q.push(event{at: s.now + s.cfg.SampleEvery, kind: evSample})
 	}
 }

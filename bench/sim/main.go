@@ -14,6 +14,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	rtmetrics "runtime/metrics"
@@ -64,6 +65,7 @@ func run(name string, leechers int, cpuprofile string) error {
 		w.Groups[big].Count = leechers
 	}
 	cfg := sim.FromWorld(w)
+	cfg.Progress = progress(os.Stderr, 30*time.Second)
 	if cpuprofile != "" {
 		f, err := os.Create(cpuprofile)
 		if err != nil {
@@ -109,6 +111,37 @@ func run(name string, leechers int, cpuprofile string) error {
 		fmt.Println()
 	}
 	return nil
+}
+
+// progress returns a sim.Config.Progress that writes a line to out at most
+// once per every (wall time): virtual time, leechers left, CPU and resident
+// size so far. A large world runs for an hour or more, and without it
+// nothing shows whether it is moving.
+func progress(out io.Writer, every time.Duration) func(time.Duration, int) {
+	start := time.Now()
+	last := start
+	return func(at time.Duration, unfinished int) {
+		if time.Since(last) < every {
+			return
+		}
+		last = time.Now()
+		fmt.Fprintf(out, "  after %.0f s: virtual %.1f s, %d leechers unfinished, CPU %.0f s, RSS %.0f MiB\n",
+			last.Sub(start).Seconds(), at.Seconds(), unfinished, cpuTime().Seconds(), float64(currentRSS())/(1<<20))
+	}
+}
+
+// currentRSS is the process's resident size now, from /proc (0 if it
+// cannot be read).
+func currentRSS() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, resident int64
+	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
+		return 0
+	}
+	return resident * int64(os.Getpagesize())
 }
 
 // watchHeap writes a heap profile to path whenever the live heap, as of
