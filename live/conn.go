@@ -121,7 +121,7 @@ func (c *conn) readLoop(lim wire.Limits, limiters []*rate.Limiter) {
 	// made: dropping the unlimited ones here saves taking their locks
 	// for every message.
 	limiters = slices.DeleteFunc(slices.Clone(limiters), func(l *rate.Limiter) bool { return l == nil || l.Limit() == rate.Inf })
-	r := newFrameReader(bufio.NewReaderSize(c.nc, 64<<10), lim)
+	r := newFrameReader(c.nc, lim)
 	// Blocks are read straight into buffers from the pool, after
 	// waiting for room in the torrent's budget of unwritten blocks.
 	block := func(n int) ([]byte, bool) { return c.t.pool.getDownload(n, c.t.stop) }
