@@ -73,9 +73,9 @@ type Config struct {
 	// lack it (engine.Config.SkipRedundantHave), which halves a large
 	// world's HAVE traffic. Leave it off for strategies that read HAVEs.
 	SkipRedundantHave bool
-	// Progress, when set, is called at every sample with the virtual
-	// time and the number of leechers yet to complete, so that a long run
-	// can show how far it has got. It must not touch the world.
+	// Progress, when set, is called every million events or so with the
+	// virtual time and the number of leechers yet to complete, so that a
+	// long run can show how far it has got. It must not touch the world.
 	Progress func(at time.Duration, unfinished int)
 }
 
@@ -151,6 +151,7 @@ type Sim struct {
 	peers []tracker.Peer // announce scratch
 	// leechersLeft counts slots that still have to complete.
 	leechersLeft int
+	nextExpire   time.Duration // when the tracker may next expire peers
 	stats        struct{ messages, events int64 }
 }
 
@@ -158,6 +159,17 @@ type Sim struct {
 type Stats struct {
 	Events, Messages int64
 }
+
+// progressEvents is how many events pass between Config.Progress calls:
+// a few a second at the simulator's speed.
+const progressEvents = 1 << 20
+
+// expireEvery is how often, at most, the simulated tracker drops peers
+// that stopped announcing. Announces ask for it, and it scans every peer
+// of the swarm: once per announce made a flash crowd of N peers cost
+// N²/2 checks (5·10⁹ at 100,000). A peer may now outlive its TTL by up to
+// this much, against a TTL of a minute.
+const expireEvery = time.Second
 
 // Run simulates cfg and returns its record.
 func Run(cfg Config) (*lab.Run, Stats, error) {
@@ -198,6 +210,9 @@ func Run(cfg Config) (*lab.Run, Stats, error) {
 		}
 		s.now = e.at
 		s.stats.events++
+		if s.cfg.Progress != nil && s.stats.events%progressEvents == 0 {
+			s.cfg.Progress(s.now, s.leechersLeft)
+		}
 		s.handle(e)
 		if s.leechersLeft == 0 && !s.restarting() {
 			break
@@ -267,9 +282,6 @@ func (s *Sim) handle(e event) {
 		}
 	case evSample:
 		s.sample()
-		if s.cfg.Progress != nil {
-			s.cfg.Progress(s.now, s.leechersLeft)
-		}
 		s.q.push(event{at: s.now + s.cfg.SampleEvery, kind: evSample})
 	}
 }
@@ -351,9 +363,12 @@ func simAddr(id int) netip.AddrPort {
 // announce tells the tracker store about p and connects to the peers it
 // returns.
 func (s *Sim) announce(p *peer, ev tracker.Event) {
-	cutoff := s.epoch().Add(s.now - s.cfg.PeerTTL)
-	if _, err := s.store.Expire(context.Background(), cutoff); err != nil {
-		return
+	if s.now >= s.nextExpire {
+		cutoff := s.epoch().Add(s.now - s.cfg.PeerTTL)
+		if _, err := s.store.Expire(context.Background(), cutoff); err != nil {
+			return
+		}
+		s.nextExpire = s.now + expireEvery
 	}
 	res, err := s.store.Announce(context.Background(), store.Announce{
 		InfoHash: s.hash, Addr: p.addr, Seed: p.done, Event: ev, NumWant: s.cfg.NumWant,
