@@ -29,24 +29,53 @@ type partial struct {
 	pushed bool
 	// verifying: every block is in and the driver is hashing the piece.
 	verifying bool
-	// contributors sent its blocks; they share the blame if it fails.
-	contributors []ConnID
 	// parole: the piece failed once, so it must now come from one peer
 	// alone (owner), which makes the next failure attributable.
 	parole bool
 	owner  ConnID
-	// sums and from hold, per block, a digest of the data received and
-	// who sent it. When a failed piece later verifies, each block whose
-	// digest changed convicts its earlier sender (the "smart ban" idea of
-	// libtorrent's plugin): failed keeps the failed attempt's record.
-	// Digests are taken only where they will be compared: of a failed
-	// attempt, from the bytes the driver hands FailedPiece (badSums),
-	// and of the blocks received after a failure. Hashing every block
-	// received was 7% of a fast download's CPU.
-	sums    []uint64
-	badSums []uint64
-	from    []ConnID
+	// from holds who sent each block; they share the blame if the piece
+	// fails.
+	from []ConnID
+	// ban is the smart-ban record, made when the piece first fails. Most
+	// pieces never fail, and a large simulated world holds a hundred
+	// partials per peer: the record's fields inline made a partial 224
+	// bytes rather than 128.
+	ban *smartBan
+}
+
+// smartBan is what a piece keeps once it has failed its hash check. When
+// it later verifies, each block whose digest changed convicts its earlier
+// sender (the "smart ban" idea of libtorrent's plugin). Digests are taken
+// only where they will be compared: of the failed attempt, from the bytes
+// the driver hands FailedPiece (pending, until PieceVerified files them in
+// failed), and of the blocks received after the failure (sums). Hashing
+// every block received was 7% of a fast download's CPU.
+type smartBan struct {
+	pending []uint64
 	failed  *blockRecord
+	sums    []uint64
+}
+
+// smart returns the piece's smart-ban record, making it if need be.
+func (pp *partial) smart() *smartBan {
+	if pp.ban == nil {
+		pp.ban = &smartBan{}
+	}
+	return pp.ban
+}
+
+// failedBefore reports whether the piece has failed a hash check.
+func (pp *partial) failedBefore() bool { return pp.ban != nil && pp.ban.failed != nil }
+
+// senders lists, once each, the peers that sent the blocks received.
+func (pp *partial) senders() []ConnID {
+	var out []ConnID
+	for b, c := range pp.from {
+		if c != 0 && pp.state[b] == blockReceived && !containsConn(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // blockRecord is a failed attempt's per-block digests and senders.
@@ -369,16 +398,13 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	pp.state[b] = blockReceived
 	pp.received++
 	pp.asks[b]--
-	if pp.failed != nil && pp.failed.sums != nil {
-		if pp.sums == nil {
-			pp.sums = make([]uint64, len(pp.state))
+	if pp.failedBefore() && pp.ban.failed.sums != nil {
+		if pp.ban.sums == nil {
+			pp.ban.sums = make([]uint64, len(pp.state))
 		}
-		pp.sums[b] = maphash.Bytes(t.digestSeed, msg.Block)
+		pp.ban.sums[b] = maphash.Bytes(t.digestSeed, msg.Block)
 	}
 	pp.from[b] = p.id
-	if !containsConn(pp.contributors, p.id) {
-		pp.contributors = append(pp.contributors, p.id)
-	}
 	t.emit(Action{Kind: Write, Piece: r.piece, Begin: r.begin, Length: r.length, Data: msg.Block})
 	if pp.asks[b] > 0 {
 		t.cancelDuplicates(p, r)
@@ -442,14 +468,15 @@ func (t *Torrent) FailedPiece(piece int, data []byte) {
 		return
 	}
 	pp := t.partials[uint32(piece)]
-	if pp == nil || !pp.verifying || pp.failed != nil {
+	if pp == nil || !pp.verifying || pp.failedBefore() {
 		return // only the first failed attempt is kept
 	}
-	pp.badSums = make([]uint64, len(pp.state))
-	for b := range pp.badSums {
+	sums := make([]uint64, len(pp.state))
+	for b := range sums {
 		begin, length := t.blockRef(piece, b)
-		pp.badSums[b] = maphash.Bytes(t.digestSeed, data[begin:begin+length])
+		sums[b] = maphash.Bytes(t.digestSeed, data[begin:begin+length])
 	}
+	pp.smart().pending = sums
 }
 
 // PieceVerified reports the driver's hash check of a piece that Verify
@@ -465,7 +492,7 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 		return
 	}
 	if ok {
-		if pp.failed != nil {
+		if pp.failedBefore() {
 			t.convictLiars(pp)
 		}
 		t.finishPiece(pp)
@@ -474,14 +501,15 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 	}
 	t.stats.HashFails++
 	t.stats.Wasted += t.cfg.Layout.PieceSize(piece)
-	for _, c := range pp.contributors {
+	senders := pp.senders()
+	for _, c := range senders {
 		p := t.byConn.get(c)
 		if p == nil {
 			continue
 		}
 		p.hashFails++
 		switch {
-		case len(pp.contributors) == 1:
+		case len(senders) == 1:
 			t.drop(p, true, "sent piece %d alone and it failed its hash check", piece)
 		case p.hashFails >= t.cfg.BanAfter:
 			t.drop(p, true, "contributed to %d pieces that failed their hash check", p.hashFails)
@@ -489,16 +517,16 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 	}
 	// Start over, from a single peer this time, remembering what the
 	// failed attempt's blocks looked like and who sent them.
-	if pp.failed == nil {
-		pp.failed = &blockRecord{sums: pp.badSums, from: append([]ConnID(nil), pp.from...)}
-		pp.badSums = nil
+	if !pp.failedBefore() {
+		sb := pp.smart()
+		sb.failed = &blockRecord{sums: sb.pending, from: append([]ConnID(nil), pp.from...)}
+		sb.pending = nil
 	}
 	for b := range pp.state {
 		pp.state[b] = blockFree
 	}
 	pp.received, pp.nextFree, pp.verifying = 0, 0, false
 	t.reopen(pp)
-	pp.contributors = pp.contributors[:0]
 	pp.parole, pp.owner = true, 0
 	t.fillAll()
 }
@@ -545,7 +573,6 @@ func (t *Torrent) abandonParole(p *peer) {
 		}
 		pp.received, pp.nextFree, pp.owner = 0, 0, 0
 		t.reopen(pp)
-		pp.contributors = pp.contributors[:0]
 	}
 }
 
@@ -553,12 +580,12 @@ func (t *Torrent) abandonParole(p *peer) {
 // failed attempt: a sender whose block differed from the good data sent
 // bad data, which is proof enough for a ban.
 func (t *Torrent) convictLiars(pp *partial) {
-	if pp.sums == nil {
+	if pp.ban.sums == nil {
 		return // the driver gave no failed data: nothing to compare
 	}
-	for b, sum := range pp.failed.sums {
-		c := pp.failed.from[b]
-		if sum == pp.sums[b] || c == 0 {
+	for b, sum := range pp.ban.failed.sums {
+		c := pp.ban.failed.from[b]
+		if sum == pp.ban.sums[b] || c == 0 {
 			continue
 		}
 		// A sender already gone is not remembered: should it come back
