@@ -536,15 +536,29 @@ func (t *Torrent) onOurPiece(piece int) {
 	if t.have.Set(piece) {
 		t.left -= t.cfg.Layout.PieceSize(piece)
 	}
-	for _, p := range t.peers {
+	// Two passes. The first only reads whether each peer has the piece:
+	// its iterations are independent, so the processor overlaps their
+	// cache misses (a peer's struct, then its bitfield), which the
+	// second pass's calls would serialise. In a large simulated world
+	// this loop runs for every piece of every peer, and the misses were
+	// most of its time.
+	var buf [128]bool
+	has := buf[:]
+	if len(t.peers) > len(buf) {
+		has = make([]bool, len(t.peers))
+	}
+	for i, p := range t.peers {
+		has[i] = p.has.Has(piece)
+	}
+	for i, p := range t.peers {
 		if p.closing {
 			continue
 		}
-		if p.has.Has(piece) {
+		if has[i] {
 			p.wanted--
 			t.updateInterest(p)
 		}
-		if !p.has.All() && !(t.cfg.SkipRedundantHave && p.has.Has(piece)) {
+		if !p.has.All() && !(t.cfg.SkipRedundantHave && has[i]) {
 			t.send(p, wire.Message{Type: wire.Have, Index: uint32(piece)})
 		}
 	}

@@ -153,6 +153,9 @@ type Sim struct {
 	leechersLeft int
 	nextExpire   time.Duration // when the tracker may next expire peers
 	stats        struct{ messages, events int64 }
+	// warmth keeps the sum of engine.Torrent.Warm's results, which must
+	// go somewhere for its reads to be made.
+	warmth uint64
 }
 
 // Stats are counters of a finished run, for benchmarks.

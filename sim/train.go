@@ -100,6 +100,18 @@ func (s *Sim) dispatch(t *train) *train {
 
 // deliverTrain hands each message of a train to its receiver.
 func (s *Sim) deliverTrain(t *train) {
+	// A train is mostly one HAVE for each of a peer's neighbours: a first
+	// pass warms each receiver's state (engine.Torrent.Warm), so that its
+	// cache misses overlap rather than come one at a time.
+	var warm uint64
+	for i := range t.items {
+		it := &t.items[i]
+		if it.msg.whole == nil && !it.to.gone {
+			m := wire.Message{Type: it.msg.typ, Index: it.msg.index}
+			warm += it.to.eng.Warm(it.id, &m)
+		}
+	}
+	s.warmth += warm
 	for i := range t.items {
 		it := &t.items[i]
 		m := s.unpack(&it.msg)
