@@ -21,22 +21,35 @@ type request struct {
 }
 
 // peer is the engine's state for one connection.
+//
+// The fields every HAVE reads, sent or received, come first and fill one
+// 64-byte cache line (peers are allocated in a size class that is a
+// multiple of 64 bytes): in a large simulated world each HAVE's read of a
+// peer is a cache miss, and two lines were two misses.
 type peer struct {
-	id          ConnID
-	info        PeerInfo
-	fast, ext   bool // negotiated: both sides offered it
-	connectedAt time.Duration
-	closing     bool // we asked for Close; ignore it until RemovePeer
-
 	has     bitfield.Bitfield // inline: every HAVE touches it
-	counted bool              // has was added to availability (first bitfield/have seen)
+	id      ConnID
+	counted bool // has was added to availability (first bitfield/have seen)
+	closing bool // we asked for Close; ignore it until RemovePeer
+	fast    bool // negotiated: both sides offered it
+	ext     bool
+
+	amChoking, amInterested     bool
+	peerChoking, peerInterested bool
 	// wanted is how many pieces the peer has that we lack: we are
 	// interested exactly while it is positive.
 	wanted int
 
-	amChoking, amInterested     bool
-	peerChoking, peerInterested bool
-	allowedFast                 []uint32
+	info PeerInfo
+	// Three one-byte fields fill the padding after info (28 bytes), so
+	// that the struct is 384 bytes: a size class that is a multiple of 64,
+	// which keeps the first line aligned.
+	snubbed  bool
+	pulling  bool // gossip: see gossipID below
+	gossipID uint8
+
+	connectedAt time.Duration
+	allowedFast []uint32
 
 	out    []request // our requests to it, oldest first
 	maxOut int       // current queue depth
@@ -47,7 +60,6 @@ type peer struct {
 
 	down, up       rate
 	lastBlock      time.Duration // when it last sent us a block we asked for
-	snubbed        bool
 	unrequested    int
 	hashFails      int
 	piecesAtRound  int     // has.Count() at the previous rechoke
@@ -62,9 +74,7 @@ type peer struct {
 	// not yet announced having.
 	revealed []uint32
 
-	gossipID  uint8
 	gossipOut []request
-	pulling   bool
 	useless   int
 }
 
