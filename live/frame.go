@@ -163,14 +163,20 @@ func (r *frameReader) fill(need, reach int) error {
 		if r.w-r.r >= need {
 			return nil
 		}
-		if err != nil {
+		if err := stalled(k, err); err != nil {
 			return err
-		}
-		if k == 0 {
-			return io.ErrNoProgress
 		}
 	}
 	return nil
+}
+
+// stalled is why a read that fell short cannot go on: its error, or
+// io.ErrNoProgress for a reader that returned nothing and no error.
+func stalled(k int, err error) error {
+	if err == nil && k == 0 {
+		return io.ErrNoProgress
+	}
+	return err
 }
 
 // readBlock fills b: first from what is buffered, then from the source,
@@ -202,11 +208,8 @@ func (r *frameReader) readBlock(b []byte) error {
 		if len(b) == 0 {
 			return nil
 		}
-		if err != nil {
+		if err := stalled(k, err); err != nil {
 			return err
-		}
-		if k == 0 {
-			return io.ErrNoProgress
 		}
 	}
 	return nil
