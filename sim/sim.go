@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"time"
@@ -77,6 +79,19 @@ type Config struct {
 	// virtual time and the number of leechers yet to complete, so that a
 	// long run can show how far it has got. It must not touch the world.
 	Progress func(at time.Duration, unfinished int)
+
+	// trackerLimits, for tests, replaces the simulated tracker's limits
+	// (zero: worldTrackerLimits).
+	trackerLimits store.Limits
+}
+
+// worldTrackerLimits are the simulated tracker's store limits: none that
+// a world could reach. The store's defaults guard a real tracker's memory
+// against hostile clients, 65,536 peers a swarm among them; a simulated
+// world of 100,000 peers met that one, and the 34,465 peers beyond it were
+// refused, never heard of anyone, and never finished.
+func worldTrackerLimits() store.Limits {
+	return store.Limits{MaxPeersPerSwarm: math.MaxInt, MaxPeers: math.MaxInt}
 }
 
 func (c Config) withDefaults() Config {
@@ -151,6 +166,7 @@ type Sim struct {
 	peers []tracker.Peer // announce scratch
 	// leechersLeft counts slots that still have to complete.
 	leechersLeft int
+	err          error         // the first fault; it ends the run
 	nextExpire   time.Duration // when the tracker may next expire peers
 	stats        struct{ messages, events int64 }
 	// warmth keeps the sum of engine.Torrent.Warm's results, which must
@@ -191,7 +207,7 @@ func Run(cfg Config) (*lab.Run, Stats, error) {
 	s := &Sim{
 		cfg:    cfg,
 		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x5157)),
-		store:  store.NewMemory(store.Options{Seed: cfg.Seed}),
+		store:  store.NewMemory(store.Options{Seed: cfg.Seed, Limits: cmp.Or(cfg.trackerLimits, worldTrackerLimits())}),
 		slots:  make([]*peer, len(cfg.Peers)),
 		byAddr: map[netip.AddrPort]*peer{},
 		zero:   make([]byte, 128<<10),
@@ -212,6 +228,9 @@ func Run(cfg Config) (*lab.Run, Stats, error) {
 			break
 		}
 		s.now = e.at
+		if s.err != nil {
+			return nil, Stats{}, s.err
+		}
 		s.stats.events++
 		if s.cfg.Progress != nil && s.stats.events%progressEvents == 0 {
 			s.cfg.Progress(s.now, s.leechersLeft)
@@ -376,7 +395,14 @@ func (s *Sim) announce(p *peer, ev tracker.Event) {
 	res, err := s.store.Announce(context.Background(), store.Announce{
 		InfoHash: s.hash, Addr: p.addr, Seed: p.done, Event: ev, NumWant: s.cfg.NumWant,
 	}, s.epoch().Add(s.now), s.peers[:0])
-	if err != nil || ev == tracker.EventStopped {
+	if err != nil {
+		// The simulated tracker has no limits a world can reach, so a
+		// refusal is a fault, and silently isolating the peer would
+		// pass for a result.
+		s.err = cmp.Or(s.err, fmt.Errorf("sim: peer %d's announce at %v: %w", p.id, s.now, err))
+		return
+	}
+	if ev == tracker.EventStopped {
 		return
 	}
 	s.peers = res.Peers

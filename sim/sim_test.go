@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"maps"
 	"slices"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/engine"
 	"github.com/swarmlab/swarmlab/lab"
+	"github.com/swarmlab/swarmlab/tracker/store"
 )
 
 // flashCrowd is one seed and n leechers arriving at once.
@@ -153,5 +155,22 @@ func TestGossipRoundsFollowTheirInterval(t *testing.T) {
 	slow, fast := last(time.Second), last(250*time.Millisecond)
 	if fast == 0 || slow == 0 || fast*2 > slow {
 		t.Fatalf("last completion with 1 s rounds %v, with 250 ms rounds %v: want at least twice as fast", slow, fast)
+	}
+}
+
+// TestTrackerRefusalEndsTheRun: a simulated tracker that refuses a peer
+// (here by a per-swarm limit set for the test) is a fault the run reports,
+// not a result: refused peers would otherwise sit alone and unfinished,
+// as 34,465 of a 100,000-leecher world did under the store's default
+// limit of 65,536 peers a swarm.
+func TestTrackerRefusalEndsTheRun(t *testing.T) {
+	cfg := fluidWorld(6, "rarest", false, 1)
+	cfg.trackerLimits = store.Limits{MaxPeersPerSwarm: 4}
+	_, _, err := Run(cfg)
+	if !errors.Is(err, store.ErrSwarmFull) {
+		t.Fatalf("Run with more peers than the tracker takes: %v, want %v", err, store.ErrSwarmFull)
+	}
+	if lim := worldTrackerLimits().WithDefaults(); lim.MaxPeersPerSwarm < 1<<30 || lim.MaxPeers < 1<<30 {
+		t.Errorf("the simulated tracker's limits %+v could be reached by a world", lim)
 	}
 }
