@@ -15,7 +15,7 @@ const (
 	evUpWake                     // a rate-capped connection may send again
 	evLeave                      // a peer leaves (peer)
 	evSample                     // record byte counters
-	evTrain                      // a train of control messages arrives (tr)
+	evTrain                      // a train of control messages arrives (first, and peer messages)
 )
 
 // event is one scheduled happening. It is a plain struct, not an
@@ -24,9 +24,10 @@ type event struct {
 	at   time.Duration
 	seq  uint64
 	kind evKind
-	peer int32
+	peer int32 // a train's length for evTrain
 	fl   *flight
-	tr   *train
+	// first is a train's position in the ring (sim.trains).
+	first uint64
 }
 
 // queue is a binary min-heap of events by (at, seq). The sequence number

@@ -154,7 +154,7 @@ type Sim struct {
 	slots  []*peer // the current incarnation of each slot
 	byAddr map[netip.AddrPort]*peer
 	free   []*flight
-	trains []*train // spare trains
+	trains trainRing // the control messages in flight
 	// spareActs are action buffers for apply, shared by all peers: one
 	// per peer was a tenth of a large world's memory.
 	spareActs [][]engine.Action
@@ -288,7 +288,7 @@ func (s *Sim) handle(e event) {
 	case evDownDone:
 		s.downDone(e.fl)
 	case evTrain:
-		s.deliverTrain(e.tr)
+		s.deliverTrain(e.first, int(e.peer))
 	case evUpWake:
 		p := s.slots[e.peer]
 		if p != nil {
@@ -499,12 +499,11 @@ func (s *Sim) takeActs() []engine.Action {
 // leaves before any Close is carried out, so that messages sent after the
 // close (from the nested call) cannot overtake those sent before it.
 func (s *Sim) apply(p *peer) {
-	var tr *train
 	for {
 		acts := p.eng.Actions(s.takeActs())
 		if len(acts) == 0 {
 			s.spareActs = append(s.spareActs, acts)
-			s.dispatch(tr)
+			s.dispatch()
 			return
 		}
 		for i := range acts {
@@ -512,7 +511,7 @@ func (s *Sim) apply(p *peer) {
 			switch a.Kind {
 			case engine.Send:
 				if c := s.connByID(p, a.Conn); c != nil {
-					tr = s.send(tr, c, &a.Msg)
+					s.send(p, c, &a.Msg)
 				}
 			case engine.Upload:
 				if c := s.connByID(p, a.Conn); c != nil {
@@ -526,7 +525,7 @@ func (s *Sim) apply(p *peer) {
 					s.record(p, lab.Piece, n)
 				}
 			case engine.Close:
-				tr = s.dispatch(tr)
+				s.dispatch()
 				if c := s.connByID(p, a.Conn); c != nil {
 					s.disconnect(c)
 				}
