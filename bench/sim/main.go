@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/swarmlab/swarmlab/bench/internal/benchkit"
 	"github.com/swarmlab/swarmlab/internal/hugepages"
 	"github.com/swarmlab/swarmlab/lab/metrics"
 	"github.com/swarmlab/swarmlab/lab/scenario"
@@ -125,23 +126,10 @@ func progress(out io.Writer, every time.Duration) func(time.Duration, int) {
 			return
 		}
 		last = time.Now()
+		rss, _ := benchkit.ProcStatusBytes(os.Getpid(), "VmRSS") // 0 if unreadable
 		fmt.Fprintf(out, "  after %.0f s: virtual %.1f s, %d leechers unfinished, CPU %.0f s, RSS %.0f MiB\n",
-			last.Sub(start).Seconds(), at.Seconds(), unfinished, cpuTime().Seconds(), float64(currentRSS())/(1<<20))
+			last.Sub(start).Seconds(), at.Seconds(), unfinished, cpuTime().Seconds(), float64(rss)/(1<<20))
 	}
-}
-
-// currentRSS is the process's resident size now, from /proc (0 if it
-// cannot be read).
-func currentRSS() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	var size, resident int64
-	if _, err := fmt.Sscan(string(b), &size, &resident); err != nil {
-		return 0
-	}
-	return resident * int64(os.Getpagesize())
 }
 
 // watchHeap writes a heap profile to path whenever the live heap, as of
