@@ -38,6 +38,17 @@ type FileOptions struct {
 	// on the project's VMs against 0.3 s written directly. File systems
 	// that refuse O_DIRECT get ordinary writes.
 	DirectWrites bool
+	// Preallocate reserves each file's blocks when the file is created
+	// (fallocate on Linux), instead of leaving it sparse. A disk too
+	// full for the download then fails the first write into the file,
+	// not one somewhere in the middle. It is also faster: a write into
+	// a hole allocates blocks under the file's lock, so concurrent
+	// direct writes to one file queue behind each other. Writing a
+	// gigabyte in random 256 KiB pieces, 4 writers, on the project's
+	// VM (ext4): 0.90-1.40 s and 0.54-0.76 CPU-s sparse, 0.56-0.78 s and
+	// 0.26-0.32 CPU-s preallocated. Existing files are left as they
+	// are, and a file system without fallocate keeps the file sparse.
+	Preallocate bool
 }
 
 // Files is the disk Storage: each torrent file is a file below the
@@ -52,18 +63,20 @@ type FileOptions struct {
 //
 // A file is created on the first write into it and given its full length
 // at once, sparse where the file system allows, so an unfinished download
-// takes only the space of what it has. Zero-length files are created on
+// takes only the space of what it has (unless FileOptions.Preallocate
+// reserves it all). Zero-length files are created on
 // the first write to the storage. Pad files are never created. Existing
 // files are opened as they are, never truncated, which is what lets a
 // restarted download keep its data; see OpenFiles for longer files. While
 // the storage is open the directory is taken to be its own: a file that
 // someone else creates meanwhile may not be noticed until it is reopened.
 type Files struct {
-	dir     string
-	root    *os.Root
-	l       *layout
-	maxOpen int
-	direct  bool // FileOptions.DirectWrites
+	dir      string
+	root     *os.Root
+	l        *layout
+	maxOpen  int
+	direct   bool // FileOptions.DirectWrites
+	prealloc bool // FileOptions.Preallocate
 
 	// closed is set under mu, but read without it on the fast paths.
 	closed atomic.Bool
@@ -139,7 +152,7 @@ func OpenFiles(dir string, info *metainfo.Info, opts FileOptions) (*Files, error
 	if err != nil {
 		return nil, fmt.Errorf("storage: %w", err)
 	}
-	s := &Files{dir: dir, root: root, l: l, maxOpen: maxOpen, direct: opts.DirectWrites && directSupported,
+	s := &Files{dir: dir, root: root, l: l, maxOpen: maxOpen, direct: opts.DirectWrites && directSupported, prealloc: opts.Preallocate,
 		entries: entries, newDirs: map[string]bool{}}
 	s.lru.init()
 	hasEmpty := false
@@ -464,6 +477,15 @@ func (s *Files) create(e *fileEntry) (*os.File, bool, error) {
 		if err := f.Truncate(e.length); err != nil {
 			f.Close()
 			return nil, false, s.pathErr("truncate", e.rel, err)
+		}
+		if s.prealloc {
+			if err := preallocate(f, e.length); err != nil {
+				// The file is new and holds nothing: remove it, so
+				// that a retry creates (and reserves) it again.
+				f.Close()
+				_ = s.root.Remove(e.rel)
+				return nil, false, s.pathErr("preallocate", e.rel, err)
+			}
 		}
 	}
 	return f, true, nil

@@ -456,3 +456,36 @@ func TestFilesShortExistingFile(t *testing.T) {
 		t.Fatalf("Verify after completing a short file = %v, %v", have, err)
 	}
 }
+
+func TestFilesPreallocate(t *testing.T) {
+	const size, pl = 8 << 20, 256 << 10
+	tor := storagetest.SingleFile("big.bin", size, pl, 1)
+	dl := t.TempDir()
+	s := openFiles(t, dl, tor.Info, storage.FileOptions{Preallocate: true})
+	if _, err := s.WriteAt(tor.Piece(3), 3*pl); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dl, "big.bin")
+	if fi, err := os.Stat(p); err != nil || fi.Size() != size {
+		t.Fatalf("after one write: %v, %v; want a file of %d bytes", fi, err, size)
+	}
+	if !preallocSupported(t, t.TempDir()) {
+		t.Skip("the file system cannot reserve a file's blocks")
+	}
+	if a := allocated(t, p); a < size {
+		t.Errorf("%d of %d bytes allocated after the first write into a preallocated file", a, size)
+	}
+	// What was reserved reads as zeros, and the piece written is intact.
+	have, err := storage.Verify(context.Background(), s, tor.Info, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, h := range have {
+		if h != (i == 3) {
+			t.Errorf("piece %d verified %v after writing only piece 3", i, h)
+		}
+	}
+}

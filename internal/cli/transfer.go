@@ -36,6 +36,7 @@ type transferFlags struct {
 	stats          string
 	noTrackers     bool
 	superSeed      bool
+	sparse         bool // download only
 	cpuProfile     string
 }
 
@@ -70,6 +71,7 @@ func newDownloadCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", ".", "download into `DIR`")
 	cmd.Flags().BoolVar(&keepSeeding, "seed", false, "keep seeding after the download completes, until interrupted")
+	cmd.Flags().BoolVar(&f.sparse, "sparse", false, "leave new files sparse, taking disk space as pieces arrive, instead of reserving it at the start")
 	f.register(cmd)
 	return cmd
 }
@@ -135,7 +137,9 @@ func runTransfer(cmd *cobra.Command, torrentPath, dir string, exitWhenDone bool,
 	}
 	// Pieces are checked from the bytes received, so what is written
 	// need not stay in the page cache (see FileOptions.DirectWrites).
-	st, err := storage.OpenFiles(dir, &mi.Info, storage.FileOptions{DirectWrites: true})
+	// Reserving the files' space fails a download early on a full disk
+	// and makes the direct writes cheaper (FileOptions.Preallocate).
+	st, err := storage.OpenFiles(dir, &mi.Info, storage.FileOptions{DirectWrites: true, Preallocate: !f.sparse})
 	if err != nil {
 		return err
 	}
