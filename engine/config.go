@@ -81,8 +81,9 @@ type Config struct {
 	// MaxUnrequested is how many blocks we did not ask for a peer may send
 	// before it is dropped (a few are normal after a cancel or choke).
 	MaxUnrequested int
-	// MinRechokeGap is the shortest time between two rechokes; a rechoke
-	// runs early when a slot frees or a peer becomes interested.
+	// MinRechokeGap is the shortest time between a rechoke that choked
+	// or unchoked someone and the next one; a rechoke runs early when a
+	// slot frees or a peer becomes interested.
 	MinRechokeGap time.Duration
 	// UploadCapacity is our upload budget in bytes/s, for chokers that
 	// divide it (BitTyrant, PropShare); 0 when unknown.

@@ -395,3 +395,66 @@ func TestTickInterval(t *testing.T) {
 		}
 	}
 }
+
+// MinRechokeGap (1 s by default) holds back a rechoke after one that
+// changed someone's choke state; a rechoke that changed nothing must not.
+// A seed's rechoke when a peer connects, a moment before the peer says it
+// is interested, is such a round: it kept every new downloader of our
+// seed choked for a second.
+func TestRechokeGapCountsOnlyRoundsThatChangedSomething(t *testing.T) {
+	const a, b engine.ConnID = 1, 2
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	interested := wire.Message{Type: wire.Interested}
+	info := engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true).WithExtensions(true)}
+	unchokedAt := func(e *engine.Torrent, c engine.ConnID, from, to time.Duration) time.Duration {
+		t.Helper()
+		for now := from; now <= to; now += ms(100) {
+			e.Tick(now)
+			for _, act := range e.Actions(nil) {
+				if act.Kind == engine.Send && act.Msg.Type == wire.Unchoke && act.Conn == c {
+					return now
+				}
+			}
+		}
+		return -1
+	}
+	tests := []struct {
+		name string
+		// before runs between the seed's first round (at 100 ms) and
+		// peer b connecting at 5 s.
+		before func(e *engine.Torrent)
+		// b must be unchoked at the first tick from wantB on.
+		wantB time.Duration
+	}{
+		{"nothing else happened", func(*engine.Torrent) {}, ms(5200)},
+		{"a was unchoked 0.4 s before", func(e *engine.Torrent) {
+			e.AddPeer(a, info, ms(4550))
+			e.Receive(a, &interested, ms(4560))
+			if at := unchokedAt(e, a, ms(4600), ms(4600)); at != ms(4600) {
+				t.Fatalf("a unchoked at %v, want 4.6s", at)
+			}
+		}, ms(5600)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEngine(t, true)
+			for now := ms(100); now <= ms(4500); now += ms(100) {
+				e.Tick(now)
+			}
+			e.Actions(nil)
+			tt.before(e)
+			e.AddPeer(b, info, ms(5000))
+			e.Actions(nil)
+			// The tick at 5.1 s rechokes for the newcomer, which is
+			// not interested yet; it says so just after.
+			if at := unchokedAt(e, b, ms(5100), ms(5100)); at != -1 {
+				t.Fatalf("b unchoked at %v before it was interested", at)
+			}
+			e.Receive(b, &interested, ms(5150))
+			e.Actions(nil)
+			if at := unchokedAt(e, b, ms(5200), ms(8000)); at != tt.wantB {
+				t.Errorf("b unchoked at %v, want %v", at, tt.wantB)
+			}
+		})
+	}
+}

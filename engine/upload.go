@@ -122,7 +122,6 @@ func (t *Torrent) rechoke(full bool) {
 	if full {
 		t.lastFullRound = t.now
 	}
-	t.lastRechoke = t.now
 	t.rechokedOnce = true
 	t.rechokeSoon = false
 
@@ -176,6 +175,11 @@ func (t *Torrent) rechoke(full bool) {
 		if p.closing || unchoke[i] == !p.amChoking {
 			continue
 		}
+		// MinRechokeGap counts from the last rechoke that choked or
+		// unchoked someone: it is there against churn, and a round that
+		// changed nothing (one run because a peer connected, before it
+		// said it was interested) must not hold back the next one.
+		t.lastRechoke = t.now
 		p.amChoking = !unchoke[i]
 		if p.amChoking {
 			t.send(p, wire.Message{Type: wire.Choke})
