@@ -165,7 +165,7 @@ func (t *Torrent) fill(p *peer) {
 	if p.closing || !p.amInterested || t.have.All() || t.gossiping() {
 		return
 	}
-	if p.peerChoking && len(p.allowedFast) == 0 {
+	if p.peerChoking && !p.allowsFast {
 		return
 	}
 	for len(p.out) < p.maxOut {

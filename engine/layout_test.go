@@ -14,7 +14,7 @@ func TestPeerLayout(t *testing.T) {
 		t.Skip("the layout is planned for 64-bit platforms")
 	}
 	var p peer
-	hot := []uintptr{unsafe.Offsetof(p.has) + unsafe.Sizeof(p.has), unsafe.Offsetof(p.id) + 8, unsafe.Offsetof(p.wanted) + 8,
+	hot := []uintptr{unsafe.Offsetof(p.has) + unsafe.Sizeof(p.has), unsafe.Offsetof(p.id) + 8, unsafe.Offsetof(p.wanted) + 4, unsafe.Offsetof(p.allowsFast) + 1,
 		unsafe.Offsetof(p.closing) + 1, unsafe.Offsetof(p.counted) + 1, unsafe.Offsetof(p.amInterested) + 1, unsafe.Offsetof(p.peerChoking) + 1}
 	for _, end := range hot {
 		if end > 64 {

@@ -38,7 +38,11 @@ type peer struct {
 	peerChoking, peerInterested bool
 	// wanted is how many pieces the peer has that we lack: we are
 	// interested exactly while it is positive.
-	wanted int
+	wanted int32
+	// allowsFast: allowedFast is not empty. A HAVE from a peer that
+	// chokes us reads it to see whether it may ask anyway, and
+	// allowedFast's header is on the second line.
+	allowsFast bool
 
 	info PeerInfo
 	// Three one-byte fields fill the padding after info (28 bytes), so

@@ -331,6 +331,7 @@ func (t *Torrent) Receive(c ConnID, msg *wire.Message, now time.Duration) {
 	case wire.AllowedFast:
 		if p.fast && int(msg.Index) < t.numPieces && !p.isAllowedFast(msg.Index) && len(p.allowedFast) < 64 {
 			p.allowedFast = append(p.allowedFast, msg.Index)
+			p.allowsFast = true
 			t.fill(p)
 		}
 	case wire.Extended:
@@ -411,7 +412,7 @@ func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
 	p.counted = true
 	t.viewPeersStale = true
 	t.avail.AddPeer(b)
-	p.wanted = b.CountAndNot(&t.have)
+	p.wanted = int32(b.CountAndNot(&t.have))
 	if p.has.All() && t.have.All() {
 		t.drop(p, false, "both seeds")
 		return
