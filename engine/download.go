@@ -78,6 +78,17 @@ func (pp *partial) senders() []ConnID {
 	return out
 }
 
+// setBlock sets a block's state, keeping t.requested.
+func (t *Torrent) setBlock(pp *partial, b int, st uint8) {
+	if pp.state[b] == blockRequested {
+		t.requested--
+	}
+	if st == blockRequested {
+		t.requested++
+	}
+	pp.state[b] = st
+}
+
 // blockRecord is a failed attempt's per-block digests and senders.
 type blockRecord struct {
 	sums []uint64
@@ -123,6 +134,11 @@ func (t *Torrent) closeOpen(i int) {
 }
 
 func (t *Torrent) finishPiece(pp *partial) {
+	for _, st := range pp.state {
+		if st == blockRequested {
+			t.requested-- // no longer under way; its state stays as it was
+		}
+	}
 	delete(t.partials, uint32(pp.piece))
 	t.started.Clear(pp.piece)
 	for i, q := range t.active {
@@ -175,7 +191,7 @@ func (t *Torrent) fill(p *peer) {
 		}
 		begin, length := t.blockRef(pp.piece, block)
 		if pp.state[block] == blockFree {
-			pp.state[block] = blockRequested
+			t.setBlock(pp, block, blockRequested)
 		}
 		pp.asks[block]++
 		if pp.parole && pp.owner == 0 {
@@ -276,18 +292,11 @@ func (t *Torrent) endgameBlock(p *peer) (*partial, int, bool) {
 	// Finding that p was asked for a block means searching its queue,
 	// hundreds deep on a fast link, and a download from one peer ends
 	// with every requested block asked of p: fill then searched for each
-	// of them after every block received. Counting the requested blocks
-	// first settles that case at once, since p's queue holds only
-	// requested blocks, each once.
-	requested := 0
-	for _, pp := range t.active {
-		for _, st := range pp.state {
-			if st == blockRequested {
-				requested++
-			}
-		}
-	}
-	if requested <= len(p.out) {
+	// of them after every block received. The count of requested blocks
+	// settles that case at once, since p's queue holds only requested
+	// blocks, each once. (Counting them here instead, over every piece
+	// under way, was 2% of a large simulated world's time.)
+	if t.requested <= len(p.out) {
 		return nil, 0, false
 	}
 	for _, pp := range t.active {
@@ -321,7 +330,7 @@ func (t *Torrent) unask(r request) {
 	}
 	pp.asks[b]--
 	if pp.asks[b] == 0 && pp.state[b] == blockRequested {
-		pp.state[b] = blockFree
+		t.setBlock(pp, b, blockFree)
 		pp.nextFree = min(pp.nextFree, b)
 		t.reopen(pp)
 		if pp.parole && pp.owner != 0 && !t.ownerStillAsks(pp) {
@@ -395,7 +404,7 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 		t.fill(p)
 		return
 	}
-	pp.state[b] = blockReceived
+	t.setBlock(pp, b, blockReceived)
 	pp.received++
 	pp.asks[b]--
 	if pp.failedBefore() && pp.ban.failed.sums != nil {
@@ -523,7 +532,7 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 		sb.pending = nil
 	}
 	for b := range pp.state {
-		pp.state[b] = blockFree
+		t.setBlock(pp, b, blockFree)
 	}
 	pp.received, pp.nextFree, pp.verifying = 0, 0, false
 	t.reopen(pp)
@@ -582,7 +591,7 @@ func (t *Torrent) abandonParole(p *peer) {
 		}
 		for b := range pp.state {
 			if pp.state[b] == blockReceived {
-				pp.state[b] = blockFree
+				t.setBlock(pp, b, blockFree)
 			}
 		}
 		pp.received, pp.nextFree, pp.owner = 0, 0, 0

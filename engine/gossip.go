@@ -178,7 +178,7 @@ func (t *Torrent) expectFrom(p *peer, pp *partial) {
 			continue
 		}
 		begin, length := t.blockRef(pp.piece, b)
-		pp.state[b] = blockRequested
+		t.setBlock(pp, b, blockRequested)
 		pp.asks[b]++
 		p.out = append(p.out, request{piece: uint32(pp.piece), begin: begin, length: length, at: t.now})
 	}

@@ -151,6 +151,9 @@ func (s *swarm) step(dt time.Duration) {
 	for _, n := range s.nodes {
 		n.eng.Tick(s.now)
 		s.apply(n)
+		if kept, counted := n.eng.RequestedRecount(); kept != counted {
+			s.t.Fatalf("%s at %v: %d blocks counted as requested, %d are", n.name, s.now, kept, counted)
+		}
 	}
 	s.now += dt
 }

@@ -35,6 +35,10 @@ type Torrent struct {
 	// start order; startSeq numbers the starts.
 	open     []*partial
 	startSeq uint64
+	// requested counts the blocks of pieces under way in state
+	// blockRequested (setBlock keeps it), so that the end game can tell
+	// at once whether any is asked of someone else.
+	requested int
 
 	peers  []*peer // connection order, for deterministic iteration
 	byConn connIndex
