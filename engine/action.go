@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 
+	"github.com/swarmlab/swarmlab/choker"
 	"github.com/swarmlab/swarmlab/wire"
 )
 
@@ -56,10 +57,24 @@ func (k ActionKind) String() string {
 }
 
 // ActionBuffer holds actions not yet taken with Torrent.Actions; see
-// Config.Actions. The zero value is ready to use.
+// Config.Actions. It also lends a rechoke its working space, which every
+// rechoke fills afresh, so torrents that share the buffer share that
+// too. The zero value is ready to use.
 type ActionBuffer struct {
 	acts  []Action
 	owner *Torrent // whose actions acts holds, while it holds any
+
+	rechoke rechokeScratch
+}
+
+// rechokeScratch is the working space of one rechoke: the choker's view
+// and answer, and the answer by peer. A simulated world's engines, each
+// with a few dozen peers, held about 3 KiB each of it.
+type rechokeScratch struct {
+	view     choker.View
+	unchokes []choker.Unchoke
+	unchoke  []bool
+	rates    []float64
 }
 
 // add appends a to t's actions, refusing to mix two torrents' actions:

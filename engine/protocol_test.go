@@ -458,3 +458,47 @@ func TestRechokeGapCountsOnlyRoundsThatChangedSomething(t *testing.T) {
 		})
 	}
 }
+
+// Torrents sharing an ActionBuffer share its rechoke scratch too; one
+// torrent's rechoke must not leak into the next one's.
+func TestSharedBufferRechokesStayApart(t *testing.T) {
+	var shared engine.ActionBuffer
+	newSeed := func() *engine.Torrent {
+		e, err := engine.New(engine.Config{
+			Layout: smallLayout, Have: bitfield.Full(smallLayout.NumPieces()), Picker: picker.Rarest{},
+			Choker: choker.NewTitForTat(), Rand: rand.New(rand.NewPCG(1, 1)), Fast: true, Actions: &shared,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	info := engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true)}
+	interested := wire.Message{Type: wire.Interested}
+	a, b := newSeed(), newSeed()
+	for c := range engine.ConnID(3) {
+		a.AddPeer(c+1, info, 0)
+		a.Receive(c+1, &interested, 0)
+		a.Actions(nil)
+	}
+	b.AddPeer(9, info, 0) // connected, never interested
+	b.Actions(nil)
+	for now := time.Second; now <= 3*time.Second; now += time.Second {
+		a.Tick(now)
+		gotA := a.Actions(nil)
+		b.Tick(now)
+		gotB := b.Actions(nil)
+		unchoked := 0
+		for _, act := range gotA {
+			if act.Kind == engine.Send && act.Msg.Type == wire.Unchoke {
+				unchoked++
+			}
+		}
+		if now == time.Second && unchoked != 3 {
+			t.Errorf("a unchoked %d of its 3 interested peers: %v", unchoked, gotA)
+		}
+		if u := find(gotB, engine.Send, wire.Unchoke); u != nil {
+			t.Fatalf("at %v b unchoked conn %d, which is not interested", now, u.Conn)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/swarmlab/swarmlab/bitfield"
-	"github.com/swarmlab/swarmlab/choker"
 	"github.com/swarmlab/swarmlab/picker"
 	"github.com/swarmlab/swarmlab/wire"
 )
@@ -53,8 +52,6 @@ type Torrent struct {
 	rechokeSoon   bool
 	rechokedOnce  bool
 	completed     bool // Completed has been emitted
-	unchokeBuf    []choker.Unchoke
-	chokeView     choker.View
 
 	stats Stats
 	left  int64 // bytes of the pieces we lack

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"time"
 
 	"github.com/swarmlab/swarmlab/choker"
@@ -125,7 +126,8 @@ func (t *Torrent) rechoke(full bool) {
 	t.rechokedOnce = true
 	t.rechokeSoon = false
 
-	v := &t.chokeView
+	sc := &t.actions.rechoke
+	v := &sc.view
 	v.Now, v.Seeding, v.Rand = t.now, t.have.All(), t.cfg.Rand
 	v.PieceLength = t.cfg.Layout.PieceLength
 	v.UploadCapacity = t.cfg.UploadCapacity
@@ -155,11 +157,14 @@ func (t *Torrent) rechoke(full bool) {
 		}
 		v.Peers = append(v.Peers, cp)
 	}
-	t.unchokeBuf = t.cfg.Choker.Rechoke(v, t.unchokeBuf[:0])
+	sc.unchokes = t.cfg.Choker.Rechoke(v, sc.unchokes[:0])
 
-	unchoke := make([]bool, len(t.peers))
-	rates := make([]float64, len(t.peers))
-	for _, u := range t.unchokeBuf {
+	unchoke := slices.Grow(sc.unchoke[:0], len(t.peers))[:len(t.peers)]
+	rates := slices.Grow(sc.rates[:0], len(t.peers))[:len(t.peers)]
+	clear(unchoke)
+	clear(rates)
+	sc.unchoke, sc.rates = unchoke, rates
+	for _, u := range sc.unchokes {
 		if u.Index >= 0 && u.Index < len(unchoke) {
 			unchoke[u.Index] = true
 			rates[u.Index] = max(u.Rate, 0)
