@@ -30,56 +30,75 @@ type event struct {
 	first uint64
 }
 
-// queue is a binary min-heap of events by (at, seq). The sequence number
-// makes the order total, so equal-time events run in the order they were
+// queue is a min-heap of events by (at, seq). The sequence number makes
+// the order total, so equal-time events run in the order they were
 // scheduled: the source of the simulator's determinism.
+//
+// It is 4-ary, and sifts a hole rather than swapping: a large world keeps
+// hundreds of thousands of events pending, and a pop walks half as many
+// levels as in a binary heap, each level's four children on two or three
+// cache lines, moving each event once. BenchmarkQueueHold (a pop and a
+// push) with 1,024 / 16,384 / 262,144 events: 132 / 175 / 292 ns binary
+// with swaps, 106 / 126 / 270 ns so. The whole simulator, where the
+// queue was 7% of the time at 10,000 leechers, moved less than its
+// run-to-run noise.
 type queue struct {
 	h   []event
 	seq uint64
 }
 
+// arity is the heap's branching factor.
+const arity = 4
+
+func before(a, b *event) bool {
+	return a.at < b.at || a.at == b.at && a.seq < b.seq
+}
+
 func (q *queue) push(e event) {
 	q.seq++
 	e.seq = q.seq
-	q.h = append(q.h, e)
+	q.h = append(q.h, event{})
 	i := len(q.h) - 1
 	for i > 0 {
-		parent := (i - 1) / 2
-		if !q.less(i, parent) {
+		parent := (i - 1) / arity
+		if !before(&e, &q.h[parent]) {
 			break
 		}
-		q.h[i], q.h[parent] = q.h[parent], q.h[i]
+		q.h[i] = q.h[parent]
 		i = parent
 	}
-}
-
-func (q *queue) less(i, j int) bool {
-	a, b := &q.h[i], &q.h[j]
-	return a.at < b.at || a.at == b.at && a.seq < b.seq
+	q.h[i] = e
 }
 
 func (q *queue) pop() event {
 	top := q.h[0]
 	last := len(q.h) - 1
-	q.h[0] = q.h[last]
+	e := q.h[last]
 	q.h[last] = event{}
 	q.h = q.h[:last]
+	if last == 0 {
+		return top
+	}
+	// Sift the hole at the root down to where the last event belongs.
 	i := 0
 	for {
-		l, r := 2*i+1, 2*i+2
-		m := i
-		if l < len(q.h) && q.less(l, m) {
-			m = l
-		}
-		if r < len(q.h) && q.less(r, m) {
-			m = r
-		}
-		if m == i {
+		first := arity*i + 1
+		if first >= last {
 			break
 		}
-		q.h[i], q.h[m] = q.h[m], q.h[i]
+		m := first
+		for c := first + 1; c < min(first+arity, last); c++ {
+			if before(&q.h[c], &q.h[m]) {
+				m = c
+			}
+		}
+		if !before(&q.h[m], &e) {
+			break
+		}
+		q.h[i] = q.h[m]
 		i = m
 	}
+	q.h[i] = e
 	return top
 }
 

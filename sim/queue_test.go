@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -24,5 +25,66 @@ func TestQueueOrdersByTimeThenSequence(t *testing.T) {
 			t.Fatalf("popped %v after %v", k, prev)
 		}
 		prev = k
+	}
+}
+
+// The simulator pushes while it pops; every pop must return the earliest
+// of what is queued at that moment, ties in push order.
+func TestQueueInterleavedMatchesSortedOrder(t *testing.T) {
+	var q queue
+	rng := rand.New(rand.NewPCG(3, 4))
+	type key struct {
+		at  time.Duration
+		seq uint64
+	}
+	var pending []key // what the queue should hold, unordered
+	var seq uint64
+	now := time.Duration(0)
+	for step := range 20000 {
+		if rng.IntN(3) > 0 || len(pending) == 0 {
+			// Never earlier than the last pop, as in the simulator;
+			// often the same time, to exercise the ties.
+			at := now + time.Duration(rng.IntN(4))*time.Millisecond
+			seq++
+			q.push(event{at: at})
+			pending = append(pending, key{at, seq})
+			continue
+		}
+		best := 0
+		for i, k := range pending {
+			if k.at < pending[best].at || k.at == pending[best].at && k.seq < pending[best].seq {
+				best = i
+			}
+		}
+		want := pending[best]
+		pending = append(pending[:best], pending[best+1:]...)
+		e := q.pop()
+		if got := (key{e.at, e.seq}); got != want {
+			t.Fatalf("step %d: popped %v, want %v", step, got, want)
+		}
+		now = e.at
+		if q.len() != len(pending) {
+			t.Fatalf("step %d: queue holds %d, want %d", step, q.len(), len(pending))
+		}
+	}
+}
+
+// BenchmarkQueueHold is the classic hold model: a queue of n events, each
+// step popping the earliest and scheduling one a random while later, as
+// the simulator's loop does.
+func BenchmarkQueueHold(b *testing.B) {
+	for _, n := range []int{1 << 10, 1 << 14, 1 << 18} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			var q queue
+			rng := rand.New(rand.NewPCG(1, 2))
+			for range n {
+				q.push(event{at: time.Duration(rng.IntN(1 << 20))})
+			}
+			b.ResetTimer()
+			for range b.N {
+				e := q.pop()
+				q.push(event{at: e.at + time.Duration(rng.IntN(1<<20))})
+			}
+		})
 	}
 }
