@@ -24,6 +24,7 @@ import (
 
 	"github.com/swarmlab/swarmlab/bench/internal/benchkit"
 	"github.com/swarmlab/swarmlab/internal/hugepages"
+	"github.com/swarmlab/swarmlab/internal/memlimit"
 	"github.com/swarmlab/swarmlab/lab/metrics"
 	"github.com/swarmlab/swarmlab/lab/scenario"
 	"github.com/swarmlab/swarmlab/sim"
@@ -39,6 +40,12 @@ func main() {
 	if !*small {
 		stop := hugepages.Advise(time.Second)
 		defer stop()
+	}
+	// As lab run does: a soft memory limit, so that a world too big for
+	// the machine at its peak slows down instead of being killed.
+	if limit, restore := memlimit.Apply(memlimit.Fraction); limit > 0 {
+		defer restore()
+		fmt.Printf("soft memory limit %.1f GiB (internal/memlimit; GOMEMLIMIT overrides)\n", float64(limit)/(1<<30))
 	}
 	if *memprofile != "" {
 		stop := watchHeap(*memprofile)

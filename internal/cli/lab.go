@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/swarmlab/swarmlab/internal/hugepages"
+	"github.com/swarmlab/swarmlab/internal/memlimit"
 	"github.com/swarmlab/swarmlab/lab"
 	"github.com/swarmlab/swarmlab/lab/report"
 	"github.com/swarmlab/swarmlab/lab/scenario"
@@ -181,7 +182,12 @@ func runLab(cmd *cobra.Command, arg, out string, mode scenario.Mode, seed *uint6
 			// Huge pages took bigswarm at 3,000 peers from 131.7 to 93.7 CPU-s
 			// (internal/hugepages).
 			stop := hugepages.Advise(time.Second)
+			// A world whose peak outgrows the machine slows down under
+			// a soft memory limit rather than being killed
+			// (internal/memlimit).
+			_, restore := memlimit.Apply(memlimit.Fraction)
 			run, err = sim.RunWorld(w)
+			restore()
 			stop()
 		} else {
 			pl := newProgressLine(stderr)

@@ -1,0 +1,16 @@
+// Package memlimit gives a process a soft memory limit below what the
+// machine (or its cgroup) has, so that Go's garbage collector works
+// harder as the heap nears the edge instead of the kernel killing the
+// process.
+//
+// A simulated world's peak resident memory is about 2.6 times its live
+// heap (Go lets the heap grow to twice what was live at the last
+// collection, and pieces under way come and go). A world whose live heap
+// fits the machine can therefore still be killed at its peak; under a
+// soft limit it runs to completion, more slowly. Where the limit is far
+// above the heap it changes nothing.
+//
+// Like internal/hugepages, it is a decision for a command to take for
+// its whole process, not for a library. A GOMEMLIMIT in the environment
+// is the user's decision and is left alone.
+package memlimit
