@@ -295,7 +295,7 @@ func (t *Torrent) endgameBlock(p *peer) (*partial, int, bool) {
 	// of them after every block received. The count of requested blocks
 	// settles that case at once, since p's queue holds only requested
 	// blocks, each once. (Counting them here instead, over every piece
-	// under way, was 2% of a large simulated world's time.)
+	// under way, was 4% of the simulator's time at 10,000 leechers.)
 	if t.requested <= len(p.out) {
 		return nil, 0, false
 	}
