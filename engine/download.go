@@ -248,7 +248,7 @@ func (t *Torrent) nextBlock(p *peer) (*partial, int, bool) {
 // takes an allowed-fast piece.
 func (t *Torrent) pickNew(p *peer) (int, bool) {
 	if p.peerChoking {
-		for _, a := range p.allowedFast {
+		for _, a := range p.rare.allowedFast {
 			if i := int(a); p.has.Has(i) && !t.have.Has(i) && !t.started.Has(i) {
 				return i, true
 			}
@@ -367,9 +367,9 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	// Downloaded counts every payload byte that came in, Wasted the ones
 	// that were no use, so the difference is what we kept.
 	t.stats.Downloaded += n
-	if i < 0 && p.useless > 0 {
+	if i < 0 && p.rare != nil && p.rare.useless > 0 {
 		// A block of a redundant gossip push: expected, and useless.
-		p.useless--
+		p.rare.useless--
 		t.stats.Wasted += n
 		return
 	}
@@ -386,7 +386,9 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	r := p.out[i]
 	p.removeOut(i)
 	if len(p.out) == 0 {
-		p.pulling = false // an open pull is answered in full
+		if p.rare != nil {
+			p.rare.pulling = false // an open pull is answered in full
+		}
 	}
 	p.down.add(n)
 	p.lastBlock = t.now

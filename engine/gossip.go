@@ -88,7 +88,7 @@ func (t *Torrent) gossiping() bool { return t.cfg.Gossip != nil }
 func (t *Torrent) gossipRound() {
 	var cands []*peer
 	for _, p := range t.peers {
-		if p.gossipID != 0 && !p.closing && p.counted {
+		if p.rare != nil && p.rare.gossipID != 0 && !p.closing && p.counted {
 			cands = append(cands, p)
 		}
 	}
@@ -111,14 +111,14 @@ func (t *Torrent) gossipRound() {
 
 func (t *Torrent) sendGossip(p *peer, kind, piece int) {
 	payload, _ := bencode.Marshal(gossipMsg{Kind: kind, Piece: piece})
-	t.send(p, wire.Message{Type: wire.Extended, ExtendedID: p.gossipID, Payload: payload})
+	t.send(p, wire.Message{Type: wire.Extended, ExtendedID: p.rare.gossipID, Payload: payload})
 }
 
 // gossipPushTo sends p a random piece we have.
 func (t *Torrent) gossipPushTo(p *peer) {
 	// A block handed to the driver has left gossipOut but not the link:
 	// the transfer is over only when the driver reports it done.
-	if t.have.None() || len(p.gossipOut) > 0 || p.inflight > 0 {
+	if t.have.None() || len(p.rareState().gossipOut) > 0 || p.inflight > 0 {
 		return
 	}
 	k := t.cfg.Rand.IntN(t.have.Count())
@@ -136,14 +136,15 @@ func (t *Torrent) gossipPushTo(p *peer) {
 func (t *Torrent) queuePiece(p *peer, piece int) {
 	for b := range t.cfg.Layout.blocks(piece) {
 		begin, length := t.blockRef(piece, b)
-		p.gossipOut = append(p.gossipOut, request{piece: uint32(piece), begin: begin, length: length, at: t.now})
+		r := p.rareState()
+		r.gossipOut = append(r.gossipOut, request{piece: uint32(piece), begin: begin, length: length, at: t.now})
 	}
 	t.pumpUploads(p)
 }
 
 // gossipPullFrom asks p for a random piece we lack and nobody is sending.
 func (t *Torrent) gossipPullFrom(p *peer) {
-	if p.pulling || t.have.All() {
+	if p.rareState().pulling || t.have.All() {
 		return
 	}
 	var missing []int
@@ -156,7 +157,7 @@ func (t *Torrent) gossipPullFrom(p *peer) {
 		return
 	}
 	piece := missing[t.cfg.Rand.IntN(len(missing))]
-	p.pulling = true
+	p.rare.pulling = true
 	t.sendGossip(p, gossipPull, piece)
 	t.expectPiece(p, piece)
 	t.stats.Pulls++
@@ -199,7 +200,7 @@ func (t *Torrent) onGossip(p *peer, payload []byte) {
 			// Redundant: we have it or a push of it is coming. Its
 			// blocks are taken and thrown away (counted as wasted when
 			// they come).
-			p.useless += t.cfg.Layout.blocks(m.Piece)
+			p.rareState().useless += t.cfg.Layout.blocks(m.Piece)
 			t.stats.Useless++
 			return
 		}
@@ -216,7 +217,7 @@ func (t *Torrent) onGossip(p *peer, payload []byte) {
 			t.sendGossip(p, gossipNone, m.Piece)
 		}
 	case gossipNone:
-		p.pulling = false
+		p.rareState().pulling = false
 		for i := 0; i < len(p.out); {
 			if r := p.out[i]; int(r.piece) == m.Piece {
 				p.removeOut(i)

@@ -39,21 +39,15 @@ type peer struct {
 	// wanted is how many pieces the peer has that we lack: we are
 	// interested exactly while it is positive.
 	wanted int32
-	// allowsFast: allowedFast is not empty. A HAVE from a peer that
-	// chokes us reads it to see whether it may ask anyway, and
-	// allowedFast's header is on the second line.
+	// allowsFast: the peer allowed us pieces while choking us
+	// (rare.allowedFast). A HAVE from a peer that chokes us reads it to
+	// see whether it may ask anyway.
 	allowsFast bool
 
-	info PeerInfo
-	// Three one-byte fields fill the padding after info (28 bytes), so
-	// that the struct is 384 bytes: a size class that is a multiple of 64,
-	// which keeps the first line aligned.
-	snubbed  bool
-	pulling  bool // gossip: see gossipID below
-	gossipID uint8
+	info    PeerInfo
+	snubbed bool
 
 	connectedAt time.Duration
-	allowedFast []uint32
 
 	out    []request // our requests to it, oldest first
 	maxOut int       // current queue depth
@@ -70,16 +64,39 @@ type peer struct {
 	havesPerSecond float64 // how fast its piece count grew last round
 	upCap          float64 // the upload cap last sent as a Shape action
 
-	// Gossip: the id the peer wants our gossip messages under (0: it does
-	// not gossip), the blocks of pushed or pulled pieces we owe it, whether
-	// a pull of ours to it is open, and how many blocks of redundant
-	// pushes we will take from it and throw away.
-	// revealed lists pieces a super-seed has shown this peer that it has
-	// not yet announced having.
-	revealed []uint32
+	// rare holds what few connections need, made on first use.
+	rare *peerRare
+	// The struct's size is a multiple of 64 (320 bytes, its allocation
+	// size class too), which keeps the first line of every peer aligned.
+	_ [8]byte
+}
 
+// peerRare is connection state that few connections need: the pieces a
+// peer that chokes us allowed us anyway (BEP 6), a super-seed's reveals,
+// and the gossip extension's. Kept out of peer, which a simulated world
+// holds 40 of for every simulated peer: the peer struct is 320 bytes
+// rather than 384.
+type peerRare struct {
+	allowedFast []uint32
+	// revealed lists pieces a super-seed has shown this peer that it
+	// has not yet announced having.
+	revealed []uint32
+	// Gossip: the id the peer wants our gossip messages under (0: it
+	// does not gossip), the blocks of pushed or pulled pieces we owe it,
+	// whether a pull of ours to it is open, and how many blocks of
+	// redundant pushes we will take from it and throw away.
+	gossipID  uint8
+	pulling   bool
 	gossipOut []request
 	useless   int
+}
+
+// rareState returns p's rare state, making it if need be.
+func (p *peer) rareState() *peerRare {
+	if p.rare == nil {
+		p.rare = &peerRare{}
+	}
+	return p.rare
 }
 
 // rate estimates a byte rate two ways: a quick exponentially weighted
@@ -149,7 +166,10 @@ func (p *peer) removeOut(i int) {
 }
 
 func (p *peer) isAllowedFast(piece uint32) bool {
-	for _, a := range p.allowedFast {
+	if p.rare == nil {
+		return false
+	}
+	for _, a := range p.rare.allowedFast {
 		if a == piece {
 			return true
 		}

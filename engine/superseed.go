@@ -20,10 +20,11 @@ func (t *Torrent) superSeeding() bool { return t.cfg.SuperSeed && t.have.All() }
 // once: a leecher can only ask for what it was shown, and what it was
 // shown is what the swarm has had least of from us.
 func (t *Torrent) reveal(p *peer) {
-	for len(p.revealed) < superSeedWindow {
+	r := p.rareState()
+	for len(r.revealed) < superSeedWindow {
 		best, bestCount, ties := -1, 0, 0
 		for i := range t.numPieces {
-			if p.has.Has(i) || containsPiece(p.revealed, uint32(i)) {
+			if p.has.Has(i) || containsPiece(r.revealed, uint32(i)) {
 				continue
 			}
 			// One key: blocks sent dominate, reveals break their ties.
@@ -42,7 +43,7 @@ func (t *Torrent) reveal(p *peer) {
 		if best < 0 {
 			return // the peer lacks nothing we have not shown it
 		}
-		p.revealed = append(p.revealed, uint32(best))
+		r.revealed = append(r.revealed, uint32(best))
 		t.revealCount[best]++
 		t.send(p, wire.Message{Type: wire.Have, Index: uint32(best)})
 	}
@@ -51,9 +52,10 @@ func (t *Torrent) reveal(p *peer) {
 // superSeedHave updates p's revealed pieces when it announces a piece: a
 // revealed piece it finished makes room for the next.
 func (t *Torrent) superSeedHave(p *peer, piece uint32) {
-	for i, r := range p.revealed {
-		if r == piece {
-			p.revealed = append(p.revealed[:i], p.revealed[i+1:]...)
+	r := p.rareState()
+	for i, v := range r.revealed {
+		if v == piece {
+			r.revealed = append(r.revealed[:i], r.revealed[i+1:]...)
 			break
 		}
 	}

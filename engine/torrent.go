@@ -330,8 +330,9 @@ func (t *Torrent) Receive(c ConnID, msg *wire.Message, now time.Duration) {
 		}
 		t.onReject(p, msg)
 	case wire.AllowedFast:
-		if p.fast && int(msg.Index) < t.numPieces && !p.isAllowedFast(msg.Index) && len(p.allowedFast) < 64 {
-			p.allowedFast = append(p.allowedFast, msg.Index)
+		if p.fast && int(msg.Index) < t.numPieces && !p.isAllowedFast(msg.Index) && (p.rare == nil || len(p.rare.allowedFast) < 64) {
+			r := p.rareState()
+			r.allowedFast = append(r.allowedFast, msg.Index)
 			p.allowsFast = true
 			t.fill(p)
 		}
@@ -346,7 +347,7 @@ func (t *Torrent) Receive(c ConnID, msg *wire.Message, now time.Duration) {
 			}
 			p.reqq = int(h.Reqq)
 			if id := h.M[gossipExt]; t.gossiping() && id > 0 {
-				p.gossipID = uint8(id)
+				p.rareState().gossipID = uint8(id)
 			}
 		case msg.ExtendedID == gossipOurID && t.gossiping():
 			t.onGossip(p, msg.Payload)
@@ -421,13 +422,14 @@ func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
 	if t.superSeeding() {
 		// Reveals made before its bitfield came may name pieces it has;
 		// those are done with.
-		kept := p.revealed[:0]
-		for _, r := range p.revealed {
+		rs := p.rareState()
+		kept := rs.revealed[:0]
+		for _, r := range rs.revealed {
 			if !b.Has(int(r)) {
 				kept = append(kept, r)
 			}
 		}
-		p.revealed = kept
+		rs.revealed = kept
 		t.reveal(p)
 	}
 	t.updateInterest(p)

@@ -62,8 +62,8 @@ pump:
 	for p.inflight < window && !p.closing {
 		var r request
 		switch {
-		case len(p.gossipOut) > 0: // gossip knows no choking
-			r, p.gossipOut = p.gossipOut[0], p.gossipOut[1:]
+		case p.rare != nil && len(p.rare.gossipOut) > 0: // gossip knows no choking
+			r, p.rare.gossipOut = p.rare.gossipOut[0], p.rare.gossipOut[1:]
 		case len(p.queued) > 0 && !p.amChoking:
 			r, p.queued = p.queued[0], p.queued[1:]
 		default:
