@@ -24,7 +24,7 @@ func (t *Torrent) Describe() string {
 			}
 		}
 		fmt.Fprintf(&b, "  piece %d: free %d requested %d received %d verifying=%v parole=%v owner=%d\n",
-			pp.piece, free, req, got, pp.verifying, pp.parole, pp.owner)
+			pp.piece, free, req, got, pp.verifying, pp.parole, pp.owner())
 	}
 	for _, p := range t.peers {
 		fmt.Fprintf(&b, "  conn %d: has %d wanted %d amInterested=%v peerChoking=%v amChoking=%v peerInterested=%v out %d/%d queued %d inflight %d snubbed=%v closing=%v fails %d\n",

@@ -17,9 +17,10 @@ const (
 
 // partial is a piece under way.
 type partial struct {
-	piece    int
-	state    []uint8 // per block
-	asks     []uint8 // per block: how many peers have it requested
+	piece int
+	// state is per block; its capacity holds a second array of as many
+	// bytes, asks, one allocation for both and one slice header.
+	state    []uint8
 	received int
 	nextFree int // no free block before this index
 	// seq orders pieces by start; open: the piece is in Torrent.open.
@@ -30,17 +31,36 @@ type partial struct {
 	// verifying: every block is in and the driver is hashing the piece.
 	verifying bool
 	// parole: the piece failed once, so it must now come from one peer
-	// alone (owner), which makes the next failure attributable.
+	// alone (ban.owner), which makes the next failure attributable.
 	parole bool
-	owner  ConnID
 	// from holds who sent each block; they share the blame if the piece
 	// fails.
 	from []ConnID
 	// ban is the smart-ban record, made when the piece first fails. Most
 	// pieces never fail, and a large simulated world holds a hundred
 	// partials per peer: the record's fields inline made a partial 224
-	// bytes rather than 128.
+	// bytes rather than 128, and asks and the parole's owner beside state
+	// 128 rather than 96.
 	ban *smartBan
+}
+
+// asks counts, per block, the peers that have it requested.
+func (pp *partial) asks() []uint8 { return pp.state[len(pp.state):cap(pp.state)] }
+
+// owner is the one peer a piece on parole comes from, or 0.
+func (pp *partial) owner() ConnID {
+	if pp.ban == nil {
+		return 0
+	}
+	return pp.ban.owner
+}
+
+// setOwner sets owner. Only a piece on parole has one, and it has
+// failed, so it has its ban record already.
+func (pp *partial) setOwner(c ConnID) {
+	if c != 0 || pp.ban != nil {
+		pp.smart().owner = c
+	}
 }
 
 // smartBan is what a piece keeps once it has failed its hash check. When
@@ -54,6 +74,7 @@ type smartBan struct {
 	pending []uint64
 	failed  *blockRecord
 	sums    []uint64
+	owner   ConnID // see partial.parole
 }
 
 // smart returns the piece's smart-ban record, making it if need be.
@@ -97,8 +118,8 @@ type blockRecord struct {
 
 func (t *Torrent) startPiece(piece int) *partial {
 	n := t.cfg.Layout.blocks(piece)
-	flags := make([]uint8, 2*n) // one allocation for both per-block arrays
-	pp := &partial{piece: piece, state: flags[:n:n], asks: flags[n:], from: make([]ConnID, n)}
+	flags := make([]uint8, 2*n) // state, then asks
+	pp := &partial{piece: piece, state: flags[:n], from: make([]ConnID, n)}
 	t.partials[uint32(piece)] = pp
 	t.started.Set(piece)
 	t.active = append(t.active, pp)
@@ -193,9 +214,9 @@ func (t *Torrent) fill(p *peer) {
 		if pp.state[block] == blockFree {
 			t.setBlock(pp, block, blockRequested)
 		}
-		pp.asks[block]++
-		if pp.parole && pp.owner == 0 {
-			pp.owner = p.id
+		pp.asks()[block]++
+		if pp.parole && pp.owner() == 0 {
+			pp.setOwner(p.id)
 		}
 		p.out = append(p.out, request{piece: uint32(pp.piece), begin: begin, length: length, at: t.now})
 		t.send(p, wire.Message{Type: wire.Request, Index: uint32(pp.piece), Begin: begin, Length: length})
@@ -223,7 +244,7 @@ func (t *Torrent) nextBlock(p *peer) (*partial, int, bool) {
 		if pp.verifying || !p.has.Has(pp.piece) || !t.canRequest(p, pp.piece) {
 			continue
 		}
-		if pp.parole && pp.owner != 0 && pp.owner != p.id {
+		if pp.parole && pp.owner() != 0 && pp.owner() != p.id {
 			continue
 		}
 		for b := pp.nextFree; b < len(pp.state); b++ {
@@ -304,7 +325,7 @@ func (t *Torrent) endgameBlock(p *peer) (*partial, int, bool) {
 			continue
 		}
 		for b, st := range pp.state {
-			if st != blockRequested || pp.asks[b] >= 2 {
+			if st != blockRequested || pp.asks()[b] >= 2 {
 				continue
 			}
 			begin, length := t.blockRef(pp.piece, b)
@@ -325,22 +346,22 @@ func (t *Torrent) unask(r request) {
 		return
 	}
 	b := int(r.begin / BlockSize)
-	if b >= len(pp.asks) || pp.asks[b] == 0 {
+	if b >= len(pp.state) || pp.asks()[b] == 0 {
 		return
 	}
-	pp.asks[b]--
-	if pp.asks[b] == 0 && pp.state[b] == blockRequested {
+	pp.asks()[b]--
+	if pp.asks()[b] == 0 && pp.state[b] == blockRequested {
 		t.setBlock(pp, b, blockFree)
 		pp.nextFree = min(pp.nextFree, b)
 		t.reopen(pp)
-		if pp.parole && pp.owner != 0 && !t.ownerStillAsks(pp) {
-			pp.owner = 0
+		if pp.parole && pp.owner() != 0 && !t.ownerStillAsks(pp) {
+			pp.setOwner(0)
 		}
 	}
 }
 
 func (t *Torrent) ownerStillAsks(pp *partial) bool {
-	for _, a := range pp.asks {
+	for _, a := range pp.asks() {
 		if a > 0 {
 			return true
 		}
@@ -408,7 +429,7 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	}
 	t.setBlock(pp, b, blockReceived)
 	pp.received++
-	pp.asks[b]--
+	pp.asks()[b]--
 	if pp.failedBefore() && pp.ban.failed.sums != nil {
 		if pp.ban.sums == nil {
 			pp.ban.sums = make([]uint64, len(pp.state))
@@ -417,7 +438,7 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	}
 	pp.from[b] = p.id
 	t.emit(Action{Kind: Write, Piece: r.piece, Begin: r.begin, Length: r.length, Data: msg.Block})
-	if pp.asks[b] > 0 {
+	if pp.asks()[b] > 0 {
 		t.cancelDuplicates(p, r)
 	}
 	if pp.received == len(pp.state) {
@@ -538,7 +559,8 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 	}
 	pp.received, pp.nextFree, pp.verifying = 0, 0, false
 	t.reopen(pp)
-	pp.parole, pp.owner = true, 0
+	pp.parole = true
+	pp.setOwner(0)
 	t.fillAll()
 }
 
@@ -588,7 +610,7 @@ func (t *Torrent) onOurPiece(piece int) {
 // departed or snubbed owner does not leave them stuck half done.
 func (t *Torrent) abandonParole(p *peer) {
 	for _, pp := range t.active {
-		if !pp.parole || pp.owner != p.id || pp.verifying {
+		if !pp.parole || pp.owner() != p.id || pp.verifying {
 			continue
 		}
 		for b := range pp.state {
@@ -596,7 +618,8 @@ func (t *Torrent) abandonParole(p *peer) {
 				t.setBlock(pp, b, blockFree)
 			}
 		}
-		pp.received, pp.nextFree, pp.owner = 0, 0, 0
+		pp.received, pp.nextFree = 0, 0
+		pp.setOwner(0)
 		t.reopen(pp)
 	}
 }

@@ -180,7 +180,7 @@ func (t *Torrent) expectFrom(p *peer, pp *partial) {
 		}
 		begin, length := t.blockRef(pp.piece, b)
 		t.setBlock(pp, b, blockRequested)
-		pp.asks[b]++
+		pp.asks()[b]++
 		p.out = append(p.out, request{piece: uint32(pp.piece), begin: begin, length: length, at: t.now})
 	}
 	pp.nextFree = len(pp.state)
@@ -235,7 +235,7 @@ func (t *Torrent) onGossip(p *peer, payload []byte) {
 }
 
 func (t *Torrent) pieceAsked(pp *partial) bool {
-	for _, a := range pp.asks {
+	for _, a := range pp.asks() {
 		if a > 0 {
 			return true
 		}

@@ -25,3 +25,15 @@ func TestPeerLayout(t *testing.T) {
 		t.Errorf("peer is %d bytes, not a multiple of 64", size)
 	}
 }
+
+// A large simulated world holds about a hundred pieces under way per
+// simulated peer at its peak: a partial stays within the 96-byte size
+// class.
+func TestPartialSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the layout is planned for 64-bit platforms")
+	}
+	if size := unsafe.Sizeof(partial{}); size > 96 {
+		t.Errorf("partial is %d bytes, more than 96", size)
+	}
+}
