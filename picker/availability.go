@@ -1,6 +1,10 @@
 package picker
 
-import "github.com/swarmlab/swarmlab/bitfield"
+import (
+	"math"
+
+	"github.com/swarmlab/swarmlab/bitfield"
+)
 
 // Availability counts, for every piece, how many connected peers have it.
 //
@@ -16,14 +20,18 @@ import "github.com/swarmlab/swarmlab/bitfield"
 //
 // Seeds are counted apart: a seed raises every piece by one, which
 // changes no piece's rank, so a HAVE ALL costs O(1) instead of O(pieces).
+//
+// A count is 16 bits: a simulated world holds one array per simulated
+// peer, and no driver connects a torrent to 65,535 peers (the live
+// client's cap is 200); Inc panics rather than wrap.
 type Availability struct {
-	count []int32 // per piece, peers other than seeds that have it
+	count []uint16 // per piece, peers other than seeds that have it
 	seeds int
 }
 
 // NewAvailability returns the availability of n pieces with no peers.
 func NewAvailability(n int) *Availability {
-	return &Availability{count: make([]int32, n)}
+	return &Availability{count: make([]uint16, n)}
 }
 
 // Len is the number of pieces.
@@ -37,7 +45,12 @@ func (a *Availability) Count(p int) int { return int(a.count[p]) + a.seeds }
 func (a *Availability) Seeds() int { return a.seeds }
 
 // Inc records that one more peer has piece p.
-func (a *Availability) Inc(p int) { a.count[p]++ }
+func (a *Availability) Inc(p int) {
+	if a.count[p] == math.MaxUint16 {
+		panic("picker: more than 65,535 peers have a piece")
+	}
+	a.count[p]++
+}
 
 // Dec records that one fewer peer has piece p.
 func (a *Availability) Dec(p int) {
@@ -54,7 +67,7 @@ func (a *Availability) AddPeer(has *bitfield.Bitfield) {
 		return
 	}
 	for p := has.NextSet(0); p >= 0; p = has.NextSet(p + 1) {
-		a.count[p]++
+		a.Inc(p)
 	}
 }
 

@@ -1,6 +1,7 @@
 package picker
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -118,4 +119,22 @@ func BenchmarkRarestPick(b *testing.B) {
 			b.Fatal("no pick")
 		}
 	}
+}
+
+// Counts are 16 bits; past that Inc must refuse, not wrap to zero and
+// make the most common piece look like the rarest.
+func TestAvailabilityRefusesToWrap(t *testing.T) {
+	a := NewAvailability(2)
+	for range math.MaxUint16 {
+		a.Inc(1)
+	}
+	if got := a.Count(1); got != math.MaxUint16 {
+		t.Fatalf("Count = %d after %d Incs", got, math.MaxUint16)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Errorf("Inc past %d did not panic; Count = %d", math.MaxUint16, a.Count(1))
+		}
+	}()
+	a.Inc(1)
 }

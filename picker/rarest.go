@@ -29,7 +29,7 @@ func (r Rarest) Pick(v *View, p Peer) (int, bool) {
 // per pick, where sampling ties as they come draws once per tie.
 func rarestOf(v *View, p Peer) (int, bool) {
 	counts := v.Avail.count // seeds raise every count alike: no need to add them
-	lowest, ties := int32(-1), 0
+	lowest, ties := uint16(0), 0
 	for i := range p.Has.Words() {
 		for w := candidates(v, p, i); w != 0; w &= w - 1 {
 			switch c := counts[i<<6+bits.TrailingZeros64(w)]; {
