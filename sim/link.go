@@ -19,14 +19,20 @@ type conn struct {
 	to   *peer
 	toID engine.ConnID
 	open bool
+	inRR bool
 	// queue holds messages waiting for the owner's uplink.
 	queue []item
-	inRR  bool
-	// capRate, when positive, limits this connection's upload (the
-	// choker's Shape) through capBucket, which the uplink's bucket
-	// backs.
-	capRate   float64
-	capBucket bucket
+	// cap, once a choker has shaped the connection (BitTyrant,
+	// PropShare), limits its upload; nil until then, as for most
+	// connections, which keeps conn at 80 bytes rather than 112.
+	cap *connCap
+}
+
+// connCap limits a connection's upload to rate (the choker's Shape; 0:
+// no limit) through bucket, which the uplink's bucket backs.
+type connCap struct {
+	rate   float64
+	bucket bucket
 }
 
 // item is a message waiting to be sent.
@@ -179,16 +185,16 @@ func (s *Sim) serveUp(p *peer) {
 			k--
 			continue
 		}
-		if c.capRate > 0 {
-			cb := burst(c.capRate, connBurstMin)
-			if at := c.capBucket.readyAt(s.now, int(c.queue[0].size), c.capRate, cb); at > s.now {
+		if cc := c.cap; cc != nil && cc.rate > 0 {
+			cb := burst(cc.rate, connBurstMin)
+			if at := cc.bucket.readyAt(s.now, int(c.queue[0].size), cc.rate, cb); at > s.now {
 				u.rr = append(u.rr, c) // not yet: to the back
 				if wake < 0 || at < wake {
 					wake = at
 				}
 				continue
 			}
-			c.capBucket.reserve(s.now, int(c.queue[0].size), c.capRate, cb)
+			cc.bucket.reserve(s.now, int(c.queue[0].size), cc.rate, cb)
 		}
 		it := c.queue[0]
 		c.queue[0] = item{}

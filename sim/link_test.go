@@ -70,7 +70,7 @@ func TestShapedConnection(t *testing.T) {
 	const up, capped = 256 << 10, 32 << 10
 	s := &Sim{}
 	p := &peer{up: uplink{rate: up}}
-	slow := &conn{id: 1, owner: p, open: true, capRate: capped}
+	slow := &conn{id: 1, owner: p, open: true, cap: &connCap{rate: capped}}
 	fast := &conn{id: 2, owner: p, open: true}
 	for range 200 {
 		s.enqueue(slow, item{size: block})

@@ -530,8 +530,11 @@ func (s *Sim) apply(p *peer) {
 					s.disconnect(c)
 				}
 			case engine.Shape:
-				if c := s.connByID(p, a.Conn); c != nil {
-					c.capRate = a.Rate
+				if c := s.connByID(p, a.Conn); c != nil && (c.cap != nil || a.Rate > 0) {
+					if c.cap == nil {
+						c.cap = &connCap{}
+					}
+					c.cap.rate = a.Rate
 				}
 			case engine.Completed:
 				s.completed(p)
