@@ -277,7 +277,7 @@ func (t *Torrent) pickNew(p *peer) (int, bool) {
 		return 0, false
 	}
 	t.view.Now = t.now
-	if t.viewPeersStale {
+	if t.viewPeersStale && !t.viewNoPeers {
 		t.refreshViewPeers()
 	}
 	piece, ok := t.cfg.Picker.Pick(&t.view, picker.Peer{Has: &p.has, Rate: p.down.ewma, HavesPerSecond: p.havesPerSecond})

@@ -502,3 +502,45 @@ func TestSharedBufferRechokesStayApart(t *testing.T) {
 		}
 	}
 }
+
+// ignoringPicker is a picker that says it never reads View.Peers.
+type ignoringPicker struct{ picker.Func }
+
+func (ignoringPicker) IgnoresPeers() bool { return true }
+
+// The engine lists the peers in the picker's view unless the picker says
+// it ignores them (picker.PeersIgnorer).
+func TestViewPeersOnlyForPickersThatReadThem(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		wrap      func(picker.Func) picker.Picker
+		wantPeers bool
+	}{
+		{"a picker that may read them", func(f picker.Func) picker.Picker { return f }, true},
+		{"a picker that ignores them", func(f picker.Func) picker.Picker { return ignoringPicker{f} }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			picks, seen := 0, 0
+			f := picker.Func(func(v *picker.View, p picker.Peer) (int, bool) {
+				picks++
+				seen = len(v.Peers)
+				return picker.Rarest{}.Pick(v, p)
+			})
+			e, err := engine.New(engine.Config{
+				Layout: smallLayout, Picker: tc.wrap(f), Choker: choker.NewTitForTat(),
+				Rand: rand.New(rand.NewPCG(1, 1)), Fast: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			addPeer(e, true)
+			recv(e, wire.Message{Type: wire.Bitfield, Bitfield: []byte{0xf0}}, wire.Message{Type: wire.Unchoke})
+			if picks == 0 {
+				t.Fatal("the picker was never asked")
+			}
+			if got := seen > 0; got != tc.wantPeers {
+				t.Errorf("the view listed %d peers; want peers listed: %v", seen, tc.wantPeers)
+			}
+		})
+	}
+}

@@ -23,8 +23,10 @@ type Torrent struct {
 	started bitfield.Bitfield
 	avail   *picker.Availability
 	view    picker.View
-	// viewPeersStale: view.Peers must be rebuilt before the next pick.
+	// viewPeersStale: view.Peers must be rebuilt before the next pick;
+	// never, when the picker ignores it (picker.PeersIgnorer).
 	viewPeersStale bool
+	viewNoPeers    bool
 	// partials are the pieces under way, by index. A map, not a slice
 	// by piece: a few dozen are under way at a time, and a slot for every
 	// piece was 8 bytes a piece in each of a simulated world's engines.
@@ -138,6 +140,9 @@ func New(cfg Config) (*Torrent, error) {
 		}
 	}
 	t.view = picker.View{Have: &t.have, Started: &t.started, Avail: t.avail, Rand: cfg.Rand, PieceLength: cfg.Layout.PieceLength}
+	if pi, ok := cfg.Picker.(picker.PeersIgnorer); ok && pi.IgnoresPeers() {
+		t.viewNoPeers = true
+	}
 	t.completed = t.have.All()
 	return t, nil
 }

@@ -25,7 +25,8 @@ type View struct {
 	Now time.Duration
 	// Peers lists every connected peer, in connection order, for
 	// strategies that weigh who holds a piece (how fast its holders can
-	// pass it on), not just how many do.
+	// pass it on), not just how many do. It is empty for pickers that
+	// implement PeersIgnorer.
 	Peers []Peer
 	// PieceLength converts HAVE rates into byte rates.
 	PieceLength int64
@@ -49,6 +50,15 @@ type Picker interface {
 	// Pick returns a piece the peer has that we neither have nor have
 	// started, or ok == false if there is none it wants to start.
 	Pick(v *View, p Peer) (piece int, ok bool)
+}
+
+// PeersIgnorer is implemented by pickers that never read View.Peers. The
+// engine leaves the list empty for them; for the others it keeps one per
+// torrent, rebuilt as peers come and go and rates move. A simulated world
+// has a torrent per simulated peer, and the lists took 2 KiB a peer for
+// Rarest, which does not look at them.
+type PeersIgnorer interface {
+	IgnoresPeers() bool
 }
 
 // Func adapts an ordinary function to the Picker interface.

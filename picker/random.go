@@ -6,3 +6,6 @@ type Random struct{}
 
 // Pick implements Picker.
 func (Random) Pick(v *View, p Peer) (int, bool) { return randomCandidate(v, p) }
+
+// IgnoresPeers implements PeersIgnorer.
+func (Random) IgnoresPeers() bool { return true }

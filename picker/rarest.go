@@ -15,6 +15,9 @@ type Rarest struct {
 	RandomFirst int
 }
 
+// IgnoresPeers implements PeersIgnorer.
+func (Rarest) IgnoresPeers() bool { return true }
+
 // Pick implements Picker.
 func (r Rarest) Pick(v *View, p Peer) (int, bool) {
 	if v.Have.Count() < r.RandomFirst {

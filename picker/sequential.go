@@ -6,6 +6,9 @@ import "math/bits"
 // order reading, as a streaming player or seed 004's auditor wants.
 type Sequential struct{}
 
+// IgnoresPeers implements PeersIgnorer.
+func (Sequential) IgnoresPeers() bool { return true }
+
 // Pick implements Picker.
 func (Sequential) Pick(v *View, p Peer) (int, bool) {
 	for i := range p.Has.Words() {
