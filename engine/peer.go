@@ -158,8 +158,12 @@ func (p *peer) removeOut(i int) {
 		// Blocks mostly come in the order asked: dropping the head
 		// instead of shifting hundreds of requests down saves a copy of
 		// the whole queue per block. The array's front is reclaimed when
-		// append next grows it.
+		// append next grows it, and the array itself when the queue
+		// empties.
 		p.out = p.out[1:]
+		if len(p.out) == 0 {
+			p.out = nil
+		}
 		return
 	}
 	p.out = append(p.out[:i], p.out[i+1:]...)
