@@ -3,9 +3,9 @@
 // harder as the heap nears the edge instead of the kernel killing the
 // process.
 //
-// A simulated world's peak resident memory is about 2.6 times its live
-// heap (Go lets the heap grow to twice what was live at the last
-// collection, and pieces under way come and go). A world whose live heap
+// A simulated world's peak resident memory is two to three times its
+// live heap after the run (Go lets the heap grow to twice what was live
+// at the last collection, and pieces under way come and go). A world whose live heap
 // fits the machine can therefore still be killed at its peak; under a
 // soft limit it runs to completion, more slowly. Where the limit is far
 // above the heap it changes nothing.
