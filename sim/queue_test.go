@@ -7,21 +7,27 @@ import (
 	"time"
 )
 
+// key is an event's place in the queue's order.
+type key struct {
+	at  time.Duration
+	seq uint64
+}
+
+func keyOf(e event) key { return key{e.at, e.seq} }
+
+// before is the order the queue must keep, written out apart from its own.
+func (k key) before(o key) bool { return k.at < o.at || k.at == o.at && k.seq < o.seq }
+
 func TestQueueOrdersByTimeThenSequence(t *testing.T) {
 	var q queue
 	rng := rand.New(rand.NewPCG(1, 1))
-	type key struct {
-		at  time.Duration
-		seq uint64
-	}
 	for range 1000 {
 		q.push(event{at: time.Duration(rng.IntN(50))})
 	}
 	prev := key{-1, 0}
 	for q.len() > 0 {
-		e := q.pop()
-		k := key{e.at, e.seq}
-		if k.at < prev.at || k.at == prev.at && k.seq <= prev.seq {
+		k := keyOf(q.pop())
+		if !prev.before(k) {
 			t.Fatalf("popped %v after %v", k, prev)
 		}
 		prev = k
@@ -33,10 +39,6 @@ func TestQueueOrdersByTimeThenSequence(t *testing.T) {
 func TestQueueInterleavedMatchesSortedOrder(t *testing.T) {
 	var q queue
 	rng := rand.New(rand.NewPCG(3, 4))
-	type key struct {
-		at  time.Duration
-		seq uint64
-	}
 	var pending []key // what the queue should hold, unordered
 	var seq uint64
 	now := time.Duration(0)
@@ -52,14 +54,14 @@ func TestQueueInterleavedMatchesSortedOrder(t *testing.T) {
 		}
 		best := 0
 		for i, k := range pending {
-			if k.at < pending[best].at || k.at == pending[best].at && k.seq < pending[best].seq {
+			if k.before(pending[best]) {
 				best = i
 			}
 		}
 		want := pending[best]
 		pending = append(pending[:best], pending[best+1:]...)
 		e := q.pop()
-		if got := (key{e.at, e.seq}); got != want {
+		if got := keyOf(e); got != want {
 			t.Fatalf("step %d: popped %v, want %v", step, got, want)
 		}
 		now = e.at
