@@ -68,8 +68,9 @@ type ActionBuffer struct {
 }
 
 // rechokeScratch is the working space of one rechoke: the choker's view
-// and answer, and the answer by peer. A simulated world's engines, each
-// with a few dozen peers, held about 3 KiB each of it.
+// and answer, and the answer by peer. Kept by every engine, it was 3.7
+// KiB per simulated peer in a heap profile of bigswarm at 10,000
+// leechers.
 type rechokeScratch struct {
 	view     choker.View
 	unchokes []choker.Unchoke
