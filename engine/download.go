@@ -120,7 +120,7 @@ func (t *Torrent) startPiece(piece int) *partial {
 	n := t.cfg.Layout.blocks(piece)
 	flags := make([]uint8, 2*n) // state, then asks
 	pp := &partial{piece: piece, state: flags[:n], from: make([]ConnID, n)}
-	t.partials[uint32(piece)] = pp
+	t.partials.put(pp)
 	t.started.Set(piece)
 	t.active = append(t.active, pp)
 	t.startSeq++
@@ -135,7 +135,7 @@ func (t *Torrent) startPiece(piece int) *partial {
 // reopen puts a piece that has a free block again back among the open
 // pieces, in start order.
 func (t *Torrent) reopen(pp *partial) {
-	if pp.open || t.partials[uint32(pp.piece)] != pp {
+	if pp.open || t.partials.get(uint32(pp.piece)) != pp {
 		return
 	}
 	pp.open = true
@@ -160,7 +160,7 @@ func (t *Torrent) finishPiece(pp *partial) {
 			t.requested-- // no longer under way; its state stays as it was
 		}
 	}
-	delete(t.partials, uint32(pp.piece))
+	t.partials.delete(uint32(pp.piece))
 	t.started.Clear(pp.piece)
 	for i, q := range t.active {
 		if q == pp {
@@ -341,7 +341,7 @@ func (t *Torrent) endgameBlock(p *peer) (*partial, int, bool) {
 // rejected, cancelled or abandoned); a block nobody is fetching any more
 // becomes free again.
 func (t *Torrent) unask(r request) {
-	pp := t.partials[r.piece]
+	pp := t.partials.get(r.piece)
 	if pp == nil {
 		return
 	}
@@ -420,7 +420,7 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 		t.resizeQueue(p)
 	}
 
-	pp := t.partials[r.piece]
+	pp := t.partials.get(r.piece)
 	b := int(r.begin / BlockSize)
 	if pp == nil || pp.state[b] == blockReceived {
 		// The end game's second copy, or a piece finished meanwhile.
@@ -501,7 +501,7 @@ func (t *Torrent) FailedPiece(piece int, data []byte) {
 	if piece < 0 || piece >= t.numPieces || int64(len(data)) != t.cfg.Layout.PieceSize(piece) {
 		return
 	}
-	pp := t.partials[uint32(piece)]
+	pp := t.partials.get(uint32(piece))
 	if pp == nil || !pp.verifying || pp.failedBefore() {
 		return // only the first failed attempt is kept
 	}
@@ -521,7 +521,7 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 	if piece < 0 || piece >= t.numPieces {
 		return
 	}
-	pp := t.partials[uint32(piece)]
+	pp := t.partials.get(uint32(piece))
 	if pp == nil || !pp.verifying {
 		return
 	}

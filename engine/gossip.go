@@ -195,7 +195,7 @@ func (t *Torrent) onGossip(p *peer, payload []byte) {
 	}
 	switch m.Kind {
 	case gossipPush:
-		pp := t.partials[uint32(m.Piece)]
+		pp := t.partials.get(uint32(m.Piece))
 		if t.have.Has(m.Piece) || pp != nil && (pp.pushed || pp.verifying) {
 			// Redundant: we have it or a push of it is coming. Its
 			// blocks are taken and thrown away (counted as wasted when
@@ -226,7 +226,7 @@ func (t *Torrent) onGossip(p *peer, payload []byte) {
 			}
 			i++
 		}
-		if pp := t.partials[uint32(m.Piece)]; pp != nil && pp.received == 0 && !t.pieceAsked(pp) {
+		if pp := t.partials.get(uint32(m.Piece)); pp != nil && pp.received == 0 && !t.pieceAsked(pp) {
 			t.finishPiece(pp) // nobody is sending it after all
 		}
 	default:

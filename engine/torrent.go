@@ -27,10 +27,10 @@ type Torrent struct {
 	// never, when the picker ignores it (picker.PeersIgnorer).
 	viewPeersStale bool
 	viewNoPeers    bool
-	// partials are the pieces under way, by index. A map, not a slice
-	// by piece: a few dozen are under way at a time, and a slot for every
+	// partials are the pieces under way, by index. Not a slice by
+	// piece: a few dozen are under way at a time, and a slot for every
 	// piece was 8 bytes a piece in each of a simulated world's engines.
-	partials map[uint32]*partial
+	partials partialTable
 	active   []*partial // under way, in start order
 	// open are the pieces under way that may have a free block, in
 	// start order; startSeq numbers the starts.
@@ -118,7 +118,6 @@ func New(cfg Config) (*Torrent, error) {
 		have:       *bitfield.New(n),
 		started:    *bitfield.New(n),
 		avail:      picker.NewAvailability(n),
-		partials:   map[uint32]*partial{},
 		digestSeed: maphash.MakeSeed(),
 		actions:    cfg.Actions,
 	}
