@@ -124,6 +124,10 @@ func (c Config) withDefaults() Config {
 	def(&c.UploadWindow, 64)
 	def(&c.BanAfter, 3)
 	def(&c.MaxUnrequested, 64)
+	// The peer struct counts against these in 16 bits.
+	for _, v := range []*int{&c.MinQueue, &c.MaxQueue, &c.UploadWindow, &c.BanAfter, &c.MaxUnrequested} {
+		*v = min(*v, maxPeerCount)
+	}
 	if c.QueueTime <= 0 {
 		c.QueueTime = 3 * time.Second
 	}

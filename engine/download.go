@@ -205,7 +205,7 @@ func (t *Torrent) fill(p *peer) {
 	if p.peerChoking && !p.allowsFast {
 		return
 	}
-	for len(p.out) < p.maxOut {
+	for len(p.out) < int(p.maxOut) {
 		pp, block, ok := t.nextBlock(p)
 		if !ok {
 			return
@@ -400,8 +400,8 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 		// Late blocks after a cancel or choke are normal; a stream of
 		// blocks we never asked for is not.
 		t.stats.Wasted += n
-		p.unrequested++
-		if p.unrequested > t.cfg.MaxUnrequested {
+		p.unrequested = satInc(p.unrequested)
+		if int(p.unrequested) > t.cfg.MaxUnrequested {
 			t.drop(p, false, "sent %d blocks we did not request", p.unrequested)
 		}
 		return
@@ -541,11 +541,11 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 		if p == nil {
 			continue
 		}
-		p.hashFails++
+		p.hashFails = satInc(p.hashFails)
 		switch {
 		case len(senders) == 1:
 			t.drop(p, true, "sent piece %d alone and it failed its hash check", piece)
-		case p.hashFails >= t.cfg.BanAfter:
+		case int(p.hashFails) >= t.cfg.BanAfter:
 			t.drop(p, true, "contributed to %d pieces that failed their hash check", p.hashFails)
 		}
 	}

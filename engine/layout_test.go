@@ -21,8 +21,26 @@ func TestPeerLayout(t *testing.T) {
 			t.Errorf("a hot field ends at byte %d, past the first line", end)
 		}
 	}
-	if size := unsafe.Sizeof(p); size%64 != 0 {
-		t.Errorf("peer is %d bytes, not a multiple of 64", size)
+	if size := unsafe.Sizeof(p); size%64 != 0 || size > 256 {
+		t.Errorf("peer is %d bytes; want a multiple of 64, at most 256 (a world holds 40 per simulated peer)", size)
+	}
+}
+
+// The peer struct keeps its queue depths and misbehaviour counts in 16
+// bits: limits beyond that are capped, and the counts stop at the top.
+func TestPeerCountsFitSixteenBits(t *testing.T) {
+	huge := 1 << 40
+	c := Config{MinQueue: huge, MaxQueue: huge, UploadWindow: huge, BanAfter: huge, MaxUnrequested: huge}.withDefaults()
+	for name, v := range map[string]int{"MinQueue": c.MinQueue, "MaxQueue": c.MaxQueue, "UploadWindow": c.UploadWindow,
+		"BanAfter": c.BanAfter, "MaxUnrequested": c.MaxUnrequested} {
+		if v != maxPeerCount {
+			t.Errorf("%s %d, want it capped at %d", name, v, maxPeerCount)
+		}
+	}
+	for _, tc := range []struct{ in, want uint16 }{{0, 1}, {41, 42}, {65534, 65535}, {65535, 65535}} {
+		if got := satInc(tc.in); got != tc.want {
+			t.Errorf("satInc(%d) = %d, want %d", tc.in, got, tc.want)
+		}
 	}
 }
 

@@ -43,39 +43,56 @@ type peer struct {
 	// (rare.allowedFast). A HAVE from a peer that chokes us reads it to
 	// see whether it may ask anyway.
 	allowsFast bool
+	snubbed    bool
+	// hashFails counts failed pieces it contributed to (saturating; a
+	// peer is banned long before, Config.BanAfter).
+	hashFails uint16
 
-	info    PeerInfo
-	snubbed bool
+	peerID [20]byte
+
+	// The counts below are 16 bits to keep peer at 256 bytes (a world
+	// holds 40 per simulated peer). Config.withDefaults caps the limits
+	// they follow well below 65,535.
+	maxOut   uint16 // current queue depth of our requests
+	reqq     uint16 // its advertised limit, 0 if none
+	inflight uint16 // Upload actions not yet reported done
+	// unrequested counts blocks it sent that we had not asked for
+	// (saturating; dropped at Config.MaxUnrequested).
+	unrequested uint16
+
+	piecesAtRound int32 // has.Count() at the previous rechoke
 
 	connectedAt time.Duration
 
 	out    []request // our requests to it, oldest first
-	maxOut int       // current queue depth
-	reqq   int       // its advertised limit, 0 if none
-
-	queued   []request // its requests to us, not yet handed to the driver
-	inflight int       // Upload actions not yet reported done
+	queued []request // its requests to us, not yet handed to the driver
 
 	down, up       rate
 	lastBlock      time.Duration // when it last sent us a block we asked for
-	unrequested    int
-	hashFails      int
-	piecesAtRound  int     // has.Count() at the previous rechoke
-	havesPerSecond float64 // how fast its piece count grew last round
-	upCap          float64 // the upload cap last sent as a Shape action
+	havesPerSecond float64       // how fast its piece count grew last round
 
 	// rare holds what few connections need, made on first use.
 	rare *peerRare
-	// The struct's size is a multiple of 64 (320 bytes, its allocation
-	// size class too), which keeps the first line of every peer aligned.
-	_ [8]byte
+}
+
+// maxPeerCount bounds the per-peer limits whose counts peer keeps in 16
+// bits: a queue of 32,768 blocks is half a gigabyte outstanding at one
+// peer.
+const maxPeerCount = 1 << 15
+
+// upCap is the upload cap last sent to p as a Shape action, 0 if none.
+func (p *peer) upCap() float64 {
+	if p.rare == nil {
+		return 0
+	}
+	return p.rare.upCap
 }
 
 // peerRare is connection state that few connections need: the pieces a
 // peer that chokes us allowed us anyway (BEP 6), a super-seed's reveals,
 // and the gossip extension's. Kept out of peer, which a simulated world
-// holds 40 of for every simulated peer: the peer struct is 320 bytes
-// rather than 384.
+// holds 40 of for every simulated peer: the peer struct was 320 bytes
+// rather than 384 when this moved out (256 now).
 type peerRare struct {
 	allowedFast []uint32
 	// revealed lists pieces a super-seed has shown this peer that it
@@ -89,6 +106,9 @@ type peerRare struct {
 	pulling   bool
 	gossipOut []request
 	useless   int
+	// upCap is the upload cap last sent as a Shape action; only
+	// chokers that divide the upload (BitTyrant, PropShare) set one.
+	upCap float64
 }
 
 // rareState returns p's rare state, making it if need be.
@@ -179,4 +199,12 @@ func (p *peer) isAllowedFast(piece uint32) bool {
 		}
 	}
 	return false
+}
+
+// satInc adds one to a 16-bit count, stopping at its maximum.
+func satInc(n uint16) uint16 {
+	if n == math.MaxUint16 {
+		return n
+	}
+	return n + 1
 }

@@ -167,7 +167,7 @@ func (t *Torrent) PeerStats(c ConnID) (PeerStats, bool) {
 	if p == nil {
 		return PeerStats{}, false
 	}
-	return PeerStats{ID: p.info.ID, Downloaded: p.down.total, Uploaded: p.up.total, HashFails: p.hashFails}, true
+	return PeerStats{ID: p.peerID, Downloaded: p.down.total, Uploaded: p.up.total, HashFails: int(p.hashFails)}, true
 }
 
 // Actions appends what the engine wants done to dst, forgets it, and
@@ -201,14 +201,14 @@ func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
 	}
 	p := &peer{
 		id:          c,
-		info:        info,
+		peerID:      info.ID,
 		fast:        t.cfg.Fast && info.Reserved.Fast(),
 		ext:         t.cfg.Extensions && info.Reserved.Extensions(),
 		connectedAt: now,
 		has:         *bitfield.New(t.numPieces),
 		amChoking:   true,
 		peerChoking: true,
-		maxOut:      t.cfg.MinQueue,
+		maxOut:      uint16(t.cfg.MinQueue),
 		lastBlock:   now,
 	}
 	t.peers = append(t.peers, p)
@@ -349,7 +349,7 @@ func (t *Torrent) Receive(c ConnID, msg *wire.Message, now time.Duration) {
 				t.drop(p, false, "%v", err)
 				return
 			}
-			p.reqq = int(h.Reqq)
+			p.reqq = uint16(min(h.Reqq, maxPeerCount))
 			if id := h.M[gossipExt]; t.gossiping() && id > 0 {
 				p.rareState().gossipID = uint8(id)
 			}
@@ -517,10 +517,10 @@ func (t *Torrent) resizeQueue(p *peer) {
 	n := int(p.down.ewma * t.cfg.QueueTime.Seconds() / BlockSize)
 	limit := t.cfg.MaxQueue
 	if p.reqq > 0 {
-		limit = min(limit, p.reqq)
+		limit = min(limit, int(p.reqq))
 	}
 	if p.snubbed {
 		n, limit = 1, 1
 	}
-	p.maxOut = max(min(n, limit), min(t.cfg.MinQueue, limit))
+	p.maxOut = uint16(max(min(n, limit), min(t.cfg.MinQueue, limit)))
 }

@@ -59,7 +59,7 @@ func (t *Torrent) onCancel(p *peer, msg *wire.Message) {
 func (t *Torrent) pumpUploads(p *peer) {
 	window := t.uploadWindow(p)
 pump:
-	for p.inflight < window && !p.closing {
+	for int(p.inflight) < window && !p.closing {
 		var r request
 		switch {
 		case p.rare != nil && len(p.rare.gossipOut) > 0: // gossip knows no choking
@@ -146,9 +146,9 @@ func (t *Torrent) rechoke(full bool) {
 			cp.DownRate = p.down.endRound(interval)
 			cp.UpRate = p.up.endRound(interval)
 			if interval > 0 {
-				p.havesPerSecond = float64(p.has.Count()-p.piecesAtRound) / interval.Seconds()
+				p.havesPerSecond = float64(p.has.Count()-int(p.piecesAtRound)) / interval.Seconds()
 			}
-			p.piecesAtRound = p.has.Count()
+			p.piecesAtRound = int32(p.has.Count())
 			cp.HavesPerSecond = p.havesPerSecond
 		} else {
 			// Between full rounds, rank on the last full round's totals.
@@ -171,8 +171,8 @@ func (t *Torrent) rechoke(full bool) {
 		}
 	}
 	for i, p := range t.peers {
-		if !p.closing && unchoke[i] && rates[i] != p.upCap {
-			p.upCap = rates[i]
+		if !p.closing && unchoke[i] && rates[i] != p.upCap() {
+			p.rareState().upCap = rates[i]
 			t.emit(Action{Kind: Shape, Conn: p.id, Rate: rates[i]})
 		}
 	}
