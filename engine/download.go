@@ -20,11 +20,13 @@ type partial struct {
 	piece int
 	// state is per block; its capacity holds a second array of as many
 	// bytes, asks, one allocation for both and one slice header.
-	state    []uint8
-	received int
-	nextFree int // no free block before this index
-	// seq orders pieces by start; open: the piece is in Torrent.open.
-	seq  uint64
+	state []uint8
+	// received counts blocks in; no block before nextFree is free. 32
+	// bits each, and seq beside the flags, keep a partial at 80 bytes.
+	received, nextFree int32
+	// seq orders pieces by start (compare with seqBefore: it wraps);
+	// open: the piece is in Torrent.open.
+	seq  uint32
 	open bool
 	// pushed: a gossip push of it is coming (see onGossip).
 	pushed bool
@@ -40,9 +42,14 @@ type partial struct {
 	// pieces never fail, and a large simulated world holds a hundred
 	// partials per peer: the record's fields inline made a partial 224
 	// bytes rather than 128, and asks and the parole's owner beside state
-	// 128 rather than 96.
+	// 128 rather than 96 (80 now).
 	ban *smartBan
 }
+
+// seqBefore reports whether start number a came before b, by serial
+// number arithmetic (RFC 1982): the numbers wrap at 2^32, and the pieces
+// compared, those open at one time, are never 2^31 starts apart.
+func seqBefore(a, b uint32) bool { return int32(a-b) < 0 }
 
 // asks counts, per block, the peers that have it requested.
 func (pp *partial) asks() []uint8 { return pp.state[len(pp.state):cap(pp.state)] }
@@ -140,7 +147,7 @@ func (t *Torrent) reopen(pp *partial) {
 	}
 	pp.open = true
 	i := len(t.open)
-	for i > 0 && t.open[i-1].seq > pp.seq {
+	for i > 0 && seqBefore(pp.seq, t.open[i-1].seq) {
 		i--
 	}
 	t.open = append(t.open, nil)
@@ -236,7 +243,7 @@ func (t *Torrent) fill(p *peer) {
 func (t *Torrent) nextBlock(p *peer) (*partial, int, bool) {
 	for i := 0; i < len(t.open); i++ {
 		pp := t.open[i]
-		if pp.nextFree >= len(pp.state) {
+		if int(pp.nextFree) >= len(pp.state) {
 			t.closeOpen(i)
 			i--
 			continue
@@ -247,13 +254,13 @@ func (t *Torrent) nextBlock(p *peer) (*partial, int, bool) {
 		if pp.parole && pp.owner() != 0 && pp.owner() != p.id {
 			continue
 		}
-		for b := pp.nextFree; b < len(pp.state); b++ {
+		for b := int(pp.nextFree); b < len(pp.state); b++ {
 			if pp.state[b] == blockFree {
-				pp.nextFree = b + 1
+				pp.nextFree = int32(b + 1)
 				return pp, b, true
 			}
 		}
-		pp.nextFree = len(pp.state)
+		pp.nextFree = int32(len(pp.state))
 		t.closeOpen(i)
 		i--
 	}
@@ -352,7 +359,7 @@ func (t *Torrent) unask(r request) {
 	pp.asks()[b]--
 	if pp.asks()[b] == 0 && pp.state[b] == blockRequested {
 		t.setBlock(pp, b, blockFree)
-		pp.nextFree = min(pp.nextFree, b)
+		pp.nextFree = min(pp.nextFree, int32(b))
 		t.reopen(pp)
 		if pp.parole && pp.owner() != 0 && !t.ownerStillAsks(pp) {
 			pp.setOwner(0)
@@ -443,7 +450,7 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	if pp.asks()[b] > 0 {
 		t.cancelDuplicates(p, r)
 	}
-	if pp.received == len(pp.state) {
+	if int(pp.received) == len(pp.state) {
 		pp.verifying = true
 		t.emit(Action{Kind: Verify, Piece: r.piece})
 	}

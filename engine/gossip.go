@@ -183,7 +183,7 @@ func (t *Torrent) expectFrom(p *peer, pp *partial) {
 		pp.asks()[b]++
 		p.out = append(p.out, request{piece: uint32(pp.piece), begin: begin, length: length, at: t.now})
 	}
-	pp.nextFree = len(pp.state)
+	pp.nextFree = int32(len(pp.state))
 }
 
 // onGossip handles the extension's messages.

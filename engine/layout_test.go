@@ -1,13 +1,14 @@
 package engine
 
 import (
+	"math"
 	"testing"
 	"unsafe"
 )
 
 // TestPeerLayout holds the layout peer's comment promises: the fields
 // every HAVE reads within the first 64 bytes, and a size that is a
-// multiple of 64 (Go's size classes for 320, 384 and 448 bytes are), so
+// multiple of 64 (Go's size classes for 256, 320 and 384 bytes are), so
 // that line stays aligned.
 func TestPeerLayout(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
@@ -45,13 +46,31 @@ func TestPeerCountsFitSixteenBits(t *testing.T) {
 }
 
 // A large simulated world holds about a hundred pieces under way per
-// simulated peer at its peak: a partial stays within the 96-byte size
+// simulated peer at its peak: a partial stays within the 80-byte size
 // class.
 func TestPartialSize(t *testing.T) {
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		t.Skip("the layout is planned for 64-bit platforms")
 	}
-	if size := unsafe.Sizeof(partial{}); size > 96 {
-		t.Errorf("partial is %d bytes, more than 96", size)
+	if size := unsafe.Sizeof(partial{}); size > 80 {
+		t.Errorf("partial is %d bytes, more than 80", size)
+	}
+}
+
+func TestSeqBeforeWraps(t *testing.T) {
+	for _, tc := range []struct {
+		a, b uint32
+		want bool
+	}{
+		{1, 2, true},
+		{2, 1, false},
+		{7, 7, false},
+		{math.MaxUint32, 0, true}, // the count wrapped: 0 came later
+		{0, math.MaxUint32, false},
+		{math.MaxUint32 - 5, 10, true},
+	} {
+		if got := seqBefore(tc.a, tc.b); got != tc.want {
+			t.Errorf("seqBefore(%d, %d) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
 	}
 }

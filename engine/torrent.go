@@ -35,7 +35,7 @@ type Torrent struct {
 	// open are the pieces under way that may have a free block, in
 	// start order; startSeq numbers the starts.
 	open     []*partial
-	startSeq uint64
+	startSeq uint32
 	// requested counts the blocks of pieces under way in state
 	// blockRequested (setBlock keeps it), so that the end game can tell
 	// at once whether any is asked of someone else.
@@ -499,7 +499,7 @@ func (t *Torrent) TickInterval(driver time.Duration) time.Duration {
 func (t *Torrent) gossipTick(now time.Duration) {
 	for i := 0; i < len(t.active); {
 		pp := t.active[i]
-		if !pp.verifying && !t.pieceAsked(pp) && pp.received < len(pp.state) {
+		if !pp.verifying && !t.pieceAsked(pp) && int(pp.received) < len(pp.state) {
 			t.finishPiece(pp) // removes it from t.active
 			continue
 		}
