@@ -276,6 +276,11 @@ func (t *Torrent) nextBlock(p *peer) (*partial, int, bool) {
 // takes an allowed-fast piece.
 func (t *Torrent) pickNew(p *peer) (int, bool) {
 	if p.peerChoking {
+		// Only the pieces it allowed us; fill calls only when there are
+		// some (allowsFast), but a peer with none has no rare state.
+		if p.rare == nil {
+			return 0, false
+		}
 		for _, a := range p.rare.allowedFast {
 			if i := int(a); p.has.Has(i) && !t.have.Has(i) && !t.started.Has(i) {
 				return i, true

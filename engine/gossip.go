@@ -134,9 +134,9 @@ func (t *Torrent) gossipPushTo(p *peer) {
 // queuePiece queues every block of a piece for upload to p, outside the
 // choke: gossip has no choking.
 func (t *Torrent) queuePiece(p *peer, piece int) {
+	r := p.rareState()
 	for b := range t.cfg.Layout.blocks(piece) {
 		begin, length := t.blockRef(piece, b)
-		r := p.rareState()
 		r.gossipOut = append(r.gossipOut, request{piece: uint32(piece), begin: begin, length: length, at: t.now})
 	}
 	t.pumpUploads(p)

@@ -208,6 +208,35 @@ func TestInterestFollowsPieces(t *testing.T) {
 	}
 }
 
+// BEP 6: while a peer chokes us we ask it for nothing, except the pieces
+// it allowed us with AllowedFast, and of those only ones it has.
+func TestAllowedFastWhileChoked(t *testing.T) {
+	e := newEngine(t, false)
+	addPeer(e, true)
+	acts := recv(e, wire.Message{Type: wire.Have, Index: 1}, wire.Message{Type: wire.Have, Index: 2})
+	if find(acts, engine.Send, wire.Interested) == nil {
+		t.Fatalf("not interested in a peer with pieces we lack: %v", acts)
+	}
+	if r := find(acts, engine.Send, wire.Request); r != nil {
+		t.Fatalf("asked a choking peer with nothing allowed: %v", r.Msg)
+	}
+	// Piece 3 is allowed but the peer lacks it; piece 2 it has.
+	acts = recv(e, wire.Message{Type: wire.AllowedFast, Index: 3}, wire.Message{Type: wire.AllowedFast, Index: 2})
+	var blocks []uint32
+	for _, a := range acts {
+		if a.Kind != engine.Send || a.Msg.Type != wire.Request {
+			continue
+		}
+		if a.Msg.Index != 2 {
+			t.Fatalf("asked a choking peer for piece %d; only piece 2 is both allowed and held by it", a.Msg.Index)
+		}
+		blocks = append(blocks, a.Msg.Begin)
+	}
+	if len(blocks) != 2 {
+		t.Fatalf("asked for blocks %v of the allowed piece 2, want both", blocks)
+	}
+}
+
 func TestChokeWithoutFastReleasesRequests(t *testing.T) {
 	e := newEngine(t, false)
 	addPeer(e, false)
