@@ -47,6 +47,11 @@ func main() {
 		defer restore()
 		fmt.Printf("soft memory limit %.1f GiB (internal/memlimit; GOMEMLIMIT overrides)\n", float64(limit)/(1<<30))
 	}
+	// And as lab run does, a low GC target (internal/memlimit.SimGCPercent).
+	if pct, restore := memlimit.TightenGC(memlimit.SimGCPercent); pct > 0 {
+		defer restore()
+		fmt.Printf("GC target %d%% (internal/memlimit; GOGC overrides)\n", pct)
+	}
 	if *memprofile != "" {
 		stop := watchHeap(*memprofile)
 		defer stop()

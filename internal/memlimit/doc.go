@@ -10,7 +10,11 @@
 // soft limit it runs to completion, more slowly. Where the limit is far
 // above the heap it changes nothing.
 //
+// TightenGC lowers the collector's target (GOGC) for the same worlds: once
+// under way they allocate little, so a low target costs little CPU and
+// keeps the peak near the live heap (SimGCPercent says how much).
+//
 // Like internal/hugepages, it is a decision for a command to take for
-// its whole process, not for a library. A GOMEMLIMIT in the environment
-// is the user's decision and is left alone.
+// its whole process, not for a library. A GOMEMLIMIT or GOGC in the
+// environment is the user's decision and is left alone.
 package memlimit

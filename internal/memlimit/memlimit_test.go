@@ -99,3 +99,29 @@ func TestLimitFiles(t *testing.T) {
 		})
 	}
 }
+
+func TestTightenGCLeavesGOGCAlone(t *testing.T) {
+	t.Setenv("GOGC", "200")
+	before := debug.SetGCPercent(-1)
+	debug.SetGCPercent(before)
+	set, restore := TightenGC(25)
+	defer restore()
+	if got := debug.SetGCPercent(before); set != 0 || got != before {
+		t.Errorf("TightenGC set %d (runtime %d) with GOGC set; want it left at %d", set, got, before)
+	}
+}
+
+func TestTightenGCSetsAndRestores(t *testing.T) {
+	t.Setenv("GOGC", "")
+	before := debug.SetGCPercent(-1)
+	debug.SetGCPercent(before)
+	set, restore := TightenGC(before + 7)
+	got := debug.SetGCPercent(before + 7)
+	if set != before+7 || got != before+7 {
+		t.Errorf("TightenGC(%d) = %d, runtime %d", before+7, set, got)
+	}
+	restore()
+	if got := debug.SetGCPercent(before); got != before {
+		t.Errorf("after restore the target is %d, want %d", got, before)
+	}
+}
