@@ -248,37 +248,38 @@ func (c *Client) ourHandshake(ih metainfo.Hash) wire.Handshake {
 	}
 }
 
-// dial connects to a peer for t.
-func (c *Client) dial(t *Torrent, addr netip.AddrPort) {
+// dial connects to a peer for t and returns the connection, or nil if
+// dialing, the handshake or registering failed.
+func (c *Client) dial(t *Torrent, addr netip.AddrPort) *conn {
 	id, ok := c.reserve(t)
 	if !ok {
-		return
+		return nil
 	}
 	d := net.Dialer{Timeout: dialTimeout}
 	nc, err := d.DialContext(t.ctx, "tcp", addr.String())
 	if err != nil {
 		c.unreserve(t)
 		t.log.Debug("dial failed", "addr", addr, "err", err)
-		return
+		return nil
 	}
 	nc.SetDeadline(time.Now().Add(handshakeTimeout))
 	if _, err := nc.Write(wire.AppendHandshake(nil, c.ourHandshake(t.meta.InfoHash))); err != nil {
 		c.unreserve(t)
 		nc.Close()
-		return
+		return nil
 	}
 	h, err := wire.ReadHandshake(nc)
 	if err != nil || h.InfoHash != t.meta.InfoHash || h.PeerID == c.cfg.PeerID || t.isBanned(addr, &h.PeerID) {
 		c.unreserve(t)
 		nc.Close()
-		return
+		return nil
 	}
-	c.register(t, id, nc, h.PeerID, h.Reserved)
+	return c.register(t, id, nc, h.PeerID, h.Reserved)
 }
 
 // register starts a handshaken connection's reader and writer and tells
-// the torrent.
-func (c *Client) register(t *Torrent, id engine.ConnID, nc net.Conn, peerID [20]byte, res wire.Reserved) {
+// the torrent. It returns the connection, or nil if the torrent stopped.
+func (c *Client) register(t *Torrent, id engine.ConnID, nc net.Conn, peerID [20]byte, res wire.Reserved) *conn {
 	nc.SetDeadline(time.Time{})
 	if tc, ok := nc.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
@@ -287,9 +288,10 @@ func (c *Client) register(t *Torrent, id engine.ConnID, nc net.Conn, peerID [20]
 	if !t.post(event{kind: evAdded, conn: cn}) {
 		c.unreserve(t)
 		nc.Close()
-		return
+		return nil
 	}
 	lim := wire.Limits{NumPieces: t.layout.NumPieces()}
 	go cn.readLoop(lim, []*rate.Limiter{c.dnLimit, t.downLimit})
 	go cn.writeLoop([]*rate.Limiter{c.upLimit, t.upLimit, cn.up})
+	return cn
 }

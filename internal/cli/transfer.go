@@ -43,7 +43,7 @@ type transferFlags struct {
 func (f *transferFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:0", "address to accept peers on (use :6881 to accept peers from the network)")
-	fl.StringArrayVar(&f.peers, "peer", nil, "connect to this peer `HOST:PORT` (repeatable), besides the torrent's trackers")
+	fl.StringArrayVar(&f.peers, "peer", nil, "connect to this peer `HOST:PORT` (repeatable), besides the torrent's trackers; redialed while not connected")
 	fl.StringVar(&f.maxUp, "max-up", "", "upload limit in bytes/s, e.g. 512KiB or 1MiB/s")
 	fl.StringVar(&f.maxDown, "max-down", "", "download limit in bytes/s")
 	fl.StringVar(&f.picker, "picker", "rarest", "piece picker: "+strings.Join(picker.Names(), ", "))
@@ -182,7 +182,7 @@ func runTransfer(cmd *cobra.Command, torrentPath, dir string, exitWhenDone bool,
 			}
 		}
 	}()
-	t.AddPeers(direct)
+	t.KeepPeers(direct)
 
 	runCtx, stopAnnounce := context.WithCancel(ctx)
 	announced := make(chan struct{})
