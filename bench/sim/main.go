@@ -90,6 +90,10 @@ func run(name string, leechers int, cpuprofile string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// What the run allocates, and how often the collector ran: with
+	// the peak, what internal/memlimit.SimGCPercent is chosen from.
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
 	cpu0 := cpuTime()
 	start := time.Now()
 	rec, st, err := sim.Run(cfg)
@@ -98,6 +102,8 @@ func run(name string, leechers int, cpuprofile string) error {
 	}
 	wall := time.Since(start)
 	cpu := cpuTime() - cpu0
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -112,6 +118,8 @@ func run(name string, leechers int, cpuprofile string) error {
 	fmt.Printf("peak RSS %.0f MiB = %.1f KiB per peer; live heap after the run %.0f MiB = %.1f KiB per peer (the record included)\n",
 		float64(peak)/(1<<20), float64(peak)/1024/float64(peers),
 		float64(ms.HeapAlloc)/(1<<20), float64(ms.HeapAlloc)/1024/float64(peers))
+	fmt.Printf("allocated %.0f MiB during the run, in %d collections\n",
+		float64(after.TotalAlloc-before.TotalAlloc)/(1<<20), after.NumGC-before.NumGC)
 	if d := sum.Overall.CompletionTime; d != nil {
 		fmt.Printf("completed %d of %d leechers by %.1f s; completion time median %.1f s, p90 %.1f s\n",
 			d.N, peers-seeds(cfg), rec.End.Seconds(), d.Median, d.P90)

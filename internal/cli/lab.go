@@ -186,8 +186,8 @@ func runLab(cmd *cobra.Command, arg, out string, mode scenario.Mode, seed *uint6
 			// a soft memory limit rather than being killed
 			// (internal/memlimit).
 			_, restore := memlimit.Apply(memlimit.Fraction)
-			// It allocates little once under way: a low GC target
-			// keeps its peak near its live heap, for little CPU.
+			// It allocates slowly for its size: a low GC target keeps
+			// its peak nearer its live heap, for little CPU.
 			_, restoreGC := memlimit.TightenGC(memlimit.SimGCPercent)
 			run, err = sim.RunWorld(w)
 			restoreGC()

@@ -10,9 +10,9 @@
 // soft limit it runs to completion, more slowly. Where the limit is far
 // above the heap it changes nothing.
 //
-// TightenGC lowers the collector's target (GOGC) for the same worlds: once
-// under way they allocate little, so a low target costs little CPU and
-// keeps the peak near the live heap (SimGCPercent says how much).
+// TightenGC lowers the collector's target (GOGC) for the same worlds: they
+// allocate slowly for their size, so a low target costs little CPU and
+// keeps the peak nearer the live heap (SimGCPercent says how much).
 //
 // Like internal/hugepages, it is a decision for a command to take for
 // its whole process, not for a library. A GOMEMLIMIT or GOGC in the

@@ -129,12 +129,13 @@ func parseCgroupLimit(b []byte) (int64, bool) {
 }
 
 // SimGCPercent is the garbage collector's target (GOGC) the commands give
-// a simulated world. A world allocates little once it is under way (at
-// 2,000 leechers of bigswarm, 0.5 GB over a run whose live heap peaks
-// near 125 MB), so the default of 100 mostly lets the heap sit at twice
-// its live size. At 25, back to back at 2,000 leechers: peak RSS 142.6
-// → 95.7–96.8 KiB a peer, CPU 28.9 → 30.7–31.6 s, wall 28.2 → 28.8–29.6
-// s (the collector runs on the other core). At 10 the CPU rose to 36.1 s
+// a simulated world. A world allocates slowly for its size (bigswarm at
+// 2,000 leechers: 827 MiB over a 30 s run whose live heap peaks near
+// 110-125 MB, 18 collections at GOGC=100), so collecting more often costs
+// little, while the default lets the heap grow to twice its live size. At
+// 25, back to back at 2,000 leechers: peak RSS 142.6 → 95.7–96.8 KiB a
+// peer, CPU 28.9 → 30.7–31.6 s, wall 28.2 → 28.8–29.6 s (the collector
+// runs on the other core), 61 collections. At 10 the CPU rose to 36.1 s
 // for 84.0 KiB.
 const SimGCPercent = 25
 
