@@ -29,9 +29,6 @@ func (pt *partialTable) home(piece uint32) int {
 	return int((uint64(piece) * 0x9e3779b97f4a7c15) >> pt.shift)
 }
 
-// len is the number of pieces in the table.
-func (pt *partialTable) len() int { return pt.n }
-
 // get returns the piece's partial, or nil.
 func (pt *partialTable) get(piece uint32) *partial {
 	if pt.n == 0 {

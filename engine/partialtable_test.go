@@ -10,8 +10,8 @@ import (
 // and the load is at most a half.
 func checkTable(t *testing.T, pt *partialTable, model map[uint32]*partial) {
 	t.Helper()
-	if pt.len() != len(model) {
-		t.Fatalf("len %d, want %d", pt.len(), len(model))
+	if pt.n != len(model) {
+		t.Fatalf("len %d, want %d", pt.n, len(model))
 	}
 	for piece, pp := range model {
 		if got := pt.get(piece); got != pp {
