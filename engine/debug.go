@@ -13,8 +13,8 @@ func (t *Torrent) Describe() string {
 	fmt.Fprintf(&b, "have %d/%d, under way %d, peers %d\n", t.have.Count(), t.numPieces, len(t.active), len(t.peers))
 	for _, pp := range t.active {
 		free, req, got := 0, 0, 0
-		for _, s := range pp.state {
-			switch s {
+		for b := range pp.blocks() {
+			switch pp.block(b).state {
 			case blockFree:
 				free++
 			case blockRequested:

@@ -8,125 +8,24 @@ import (
 	"github.com/swarmlab/swarmlab/wire"
 )
 
-// Block states within a partial piece.
-const (
-	blockFree uint8 = iota
-	blockRequested
-	blockReceived
-)
-
-// partial is a piece under way.
-type partial struct {
-	piece int
-	// state is per block; its capacity holds a second array of as many
-	// bytes, asks, one allocation for both and one slice header.
-	state []uint8
-	// received counts blocks in; no block before nextFree is free. 32
-	// bits each, and seq beside the flags, keep a partial at 80 bytes.
-	received, nextFree int32
-	// seq orders pieces by start (compare with seqBefore: it wraps);
-	// open: the piece is in Torrent.open.
-	seq  uint32
-	open bool
-	// pushed: a gossip push of it is coming (see onGossip).
-	pushed bool
-	// verifying: every block is in and the driver is hashing the piece.
-	verifying bool
-	// parole: the piece failed once, so it must now come from one peer
-	// alone (ban.owner), which makes the next failure attributable.
-	parole bool
-	// from holds who sent each block; they share the blame if the piece
-	// fails.
-	from []ConnID
-	// ban is the smart-ban record, made when the piece first fails. Most
-	// pieces never fail, and a large simulated world holds a hundred
-	// partials per peer: the record's fields inline made a partial 224
-	// bytes rather than 128, and asks and the parole's owner beside state
-	// 128 rather than 96 (80 now).
-	ban *smartBan
-}
-
-// seqBefore reports whether start number a came before b, by serial
-// number arithmetic (RFC 1982): the numbers wrap at 2^32, and the pieces
-// compared, those open at one time, are never 2^31 starts apart.
-func seqBefore(a, b uint32) bool { return int32(a-b) < 0 }
-
-// asks counts, per block, the peers that have it requested.
-func (pp *partial) asks() []uint8 { return pp.state[len(pp.state):cap(pp.state)] }
-
-// owner is the one peer a piece on parole comes from, or 0.
-func (pp *partial) owner() ConnID {
-	if pp.ban == nil {
-		return 0
-	}
-	return pp.ban.owner
-}
-
-// setOwner sets owner. Only a piece on parole has one, and it has
-// failed, so it has its ban record already.
-func (pp *partial) setOwner(c ConnID) {
-	if c != 0 || pp.ban != nil {
-		pp.smart().owner = c
-	}
-}
-
-// smartBan is what a piece keeps once it has failed its hash check. When
-// it later verifies, each block whose digest changed convicts its earlier
-// sender (the "smart ban" idea of libtorrent's plugin). Digests are taken
-// only where they will be compared: of the failed attempt, from the bytes
-// the driver hands FailedPiece (pending, until PieceVerified files them in
-// failed), and of the blocks received after the failure (sums). Hashing
-// every block received was 7% of a fast download's CPU.
-type smartBan struct {
-	pending []uint64
-	failed  *blockRecord
-	sums    []uint64
-	owner   ConnID // see partial.parole
-}
-
-// smart returns the piece's smart-ban record, making it if need be.
-func (pp *partial) smart() *smartBan {
-	if pp.ban == nil {
-		pp.ban = &smartBan{}
-	}
-	return pp.ban
-}
-
-// failedBefore reports whether the piece has failed a hash check.
-func (pp *partial) failedBefore() bool { return pp.ban != nil && pp.ban.failed != nil }
-
-// senders lists, once each, the peers that sent the blocks received.
-func (pp *partial) senders() []ConnID {
-	var out []ConnID
-	for b, c := range pp.from {
-		if c != 0 && pp.state[b] == blockReceived && !containsConn(out, c) {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // setBlock sets a block's state, keeping t.requested.
 func (t *Torrent) setBlock(pp *partial, b int, st uint8) {
-	if pp.state[b] == blockRequested {
+	bs := pp.block(b)
+	if bs.state == blockRequested {
 		t.requested--
 	}
 	if st == blockRequested {
 		t.requested++
 	}
-	pp.state[b] = st
-}
-
-// blockRecord is a failed attempt's per-block digests and senders.
-type blockRecord struct {
-	sums []uint64
-	from []ConnID
+	bs.state = st
 }
 
 func (t *Torrent) startPiece(piece int) *partial {
 	n := t.cfg.Layout.blocks(piece)
-	flags := make([]uint8, 2*n) // state, then asks
-	pp := &partial{piece: piece, state: flags[:n], from: make([]ConnID, n)}
+	pp := &partial{piece: uint32(piece), n: uint32(n)}
+	if n > 1 {
+		pp.more = &partialMore{rest: make([]blockSlot, n-1)}
+	}
 	t.partials.put(pp)
 	t.started.Set(piece)
 	t.active = append(t.active, pp)
@@ -142,7 +41,7 @@ func (t *Torrent) startPiece(piece int) *partial {
 // reopen puts a piece that has a free block again back among the open
 // pieces, in start order.
 func (t *Torrent) reopen(pp *partial) {
-	if pp.open || t.partials.get(uint32(pp.piece)) != pp {
+	if pp.open || t.partials.get(pp.piece) != pp {
 		return
 	}
 	pp.open = true
@@ -161,14 +60,15 @@ func (t *Torrent) closeOpen(i int) {
 	t.open = append(t.open[:i], t.open[i+1:]...)
 }
 
+// finishPiece ends a piece's time under way, done or abandoned.
 func (t *Torrent) finishPiece(pp *partial) {
-	for _, st := range pp.state {
-		if st == blockRequested {
-			t.requested-- // no longer under way; its state stays as it was
+	for b := range pp.blocks() {
+		if pp.block(b).state == blockRequested {
+			t.requested-- // no longer under way
 		}
 	}
-	t.partials.delete(uint32(pp.piece))
-	t.started.Clear(pp.piece)
+	t.partials.delete(pp.piece)
+	t.started.Clear(int(pp.piece))
 	for i, q := range t.active {
 		if q == pp {
 			t.active = append(t.active[:i], t.active[i+1:]...)
@@ -217,16 +117,16 @@ func (t *Torrent) fill(p *peer) {
 		if !ok {
 			return
 		}
-		begin, length := t.blockRef(pp.piece, block)
-		if pp.state[block] == blockFree {
+		begin, length := t.blockRef(int(pp.piece), block)
+		if pp.block(block).state == blockFree {
 			t.setBlock(pp, block, blockRequested)
 		}
-		pp.asks()[block]++
+		pp.block(block).asks++
 		if pp.parole && pp.owner() == 0 {
 			pp.setOwner(p.id)
 		}
-		p.out = append(p.out, request{piece: uint32(pp.piece), begin: begin, length: length, at: t.now})
-		t.send(p, wire.Message{Type: wire.Request, Index: uint32(pp.piece), Begin: begin, Length: length})
+		p.out = append(p.out, request{piece: pp.piece, begin: begin, length: length, at: t.now})
+		t.send(p, wire.Message{Type: wire.Request, Index: pp.piece, Begin: begin, Length: length})
 	}
 }
 
@@ -243,24 +143,24 @@ func (t *Torrent) fill(p *peer) {
 func (t *Torrent) nextBlock(p *peer) (*partial, int, bool) {
 	for i := 0; i < len(t.open); i++ {
 		pp := t.open[i]
-		if int(pp.nextFree) >= len(pp.state) {
+		if int(pp.nextFree) >= pp.blocks() {
 			t.closeOpen(i)
 			i--
 			continue
 		}
-		if pp.verifying || !p.has.Has(pp.piece) || !t.canRequest(p, pp.piece) {
+		if pp.verifying || !p.has.Has(int(pp.piece)) || !t.canRequest(p, int(pp.piece)) {
 			continue
 		}
 		if pp.parole && pp.owner() != 0 && pp.owner() != p.id {
 			continue
 		}
-		for b := int(pp.nextFree); b < len(pp.state); b++ {
-			if pp.state[b] == blockFree {
+		for b := int(pp.nextFree); b < pp.blocks(); b++ {
+			if pp.block(b).state == blockFree {
 				pp.nextFree = int32(b + 1)
 				return pp, b, true
 			}
 		}
-		pp.nextFree = int32(len(pp.state))
+		pp.nextFree = int32(pp.n)
 		t.closeOpen(i)
 		i--
 	}
@@ -333,15 +233,15 @@ func (t *Torrent) endgameBlock(p *peer) (*partial, int, bool) {
 		return nil, 0, false
 	}
 	for _, pp := range t.active {
-		if pp.verifying || pp.parole || !p.has.Has(pp.piece) || !t.canRequest(p, pp.piece) {
+		if pp.verifying || pp.parole || !p.has.Has(int(pp.piece)) || !t.canRequest(p, int(pp.piece)) {
 			continue
 		}
-		for b, st := range pp.state {
-			if st != blockRequested || pp.asks()[b] >= 2 {
+		for b := range pp.blocks() {
+			if bs := pp.block(b); bs.state != blockRequested || bs.asks >= 2 {
 				continue
 			}
-			begin, length := t.blockRef(pp.piece, b)
-			if p.outIndex(uint32(pp.piece), begin, length) < 0 {
+			begin, length := t.blockRef(int(pp.piece), b)
+			if p.outIndex(pp.piece, begin, length) < 0 {
 				return pp, b, true
 			}
 		}
@@ -358,11 +258,12 @@ func (t *Torrent) unask(r request) {
 		return
 	}
 	b := int(r.begin / BlockSize)
-	if b >= len(pp.state) || pp.asks()[b] == 0 {
+	if b >= pp.blocks() || pp.block(b).asks == 0 {
 		return
 	}
-	pp.asks()[b]--
-	if pp.asks()[b] == 0 && pp.state[b] == blockRequested {
+	bs := pp.block(b)
+	bs.asks--
+	if bs.asks == 0 && bs.state == blockRequested {
 		t.setBlock(pp, b, blockFree)
 		pp.nextFree = min(pp.nextFree, int32(b))
 		t.reopen(pp)
@@ -373,12 +274,7 @@ func (t *Torrent) unask(r request) {
 }
 
 func (t *Torrent) ownerStillAsks(pp *partial) bool {
-	for _, a := range pp.asks() {
-		if a > 0 {
-			return true
-		}
-	}
-	return pp.received > 0
+	return t.pieceAsked(pp) || pp.received > 0
 }
 
 // releaseRequests gives up on all of p's outstanding requests, telling
@@ -434,7 +330,7 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 
 	pp := t.partials.get(r.piece)
 	b := int(r.begin / BlockSize)
-	if pp == nil || pp.state[b] == blockReceived {
+	if pp == nil || b >= pp.blocks() || pp.block(b).state == blockReceived {
 		// The end game's second copy, or a piece finished meanwhile.
 		t.stats.Wasted += n
 		t.unask(r)
@@ -443,19 +339,20 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	}
 	t.setBlock(pp, b, blockReceived)
 	pp.received++
-	pp.asks()[b]--
-	if pp.failedBefore() && pp.ban.failed.sums != nil {
-		if pp.ban.sums == nil {
-			pp.ban.sums = make([]uint64, len(pp.state))
+	bs := pp.block(b)
+	bs.asks--
+	if sb := pp.ban(); sb != nil && sb.failed != nil && sb.failed.sums != nil {
+		if sb.sums == nil {
+			sb.sums = make([]uint64, pp.n)
 		}
-		pp.ban.sums[b] = maphash.Bytes(t.digestSeed, msg.Block)
+		sb.sums[b] = maphash.Bytes(t.digestSeed, msg.Block)
 	}
-	pp.from[b] = p.id
+	bs.from = p.id
 	t.emit(Action{Kind: Write, Piece: r.piece, Begin: r.begin, Length: r.length, Data: msg.Block})
-	if pp.asks()[b] > 0 {
+	if bs.asks > 0 {
 		t.cancelDuplicates(p, r)
 	}
-	if int(pp.received) == len(pp.state) {
+	if pp.received == int32(pp.n) {
 		pp.verifying = true
 		t.emit(Action{Kind: Verify, Piece: r.piece})
 	}
@@ -517,7 +414,7 @@ func (t *Torrent) FailedPiece(piece int, data []byte) {
 	if pp == nil || !pp.verifying || pp.failedBefore() {
 		return // only the first failed attempt is kept
 	}
-	sums := make([]uint64, len(pp.state))
+	sums := make([]uint64, pp.n)
 	for b := range sums {
 		begin, length := t.blockRef(piece, b)
 		sums[b] = maphash.Bytes(t.digestSeed, data[begin:begin+length])
@@ -565,10 +462,14 @@ func (t *Torrent) PieceVerified(piece int, ok bool, now time.Duration) {
 	// failed attempt's blocks looked like and who sent them.
 	if !pp.failedBefore() {
 		sb := pp.smart()
-		sb.failed = &blockRecord{sums: sb.pending, from: append([]ConnID(nil), pp.from...)}
+		from := make([]ConnID, pp.n)
+		for b := range from {
+			from[b] = pp.block(b).from
+		}
+		sb.failed = &blockRecord{sums: sb.pending, from: from}
 		sb.pending = nil
 	}
-	for b := range pp.state {
+	for b := range pp.blocks() {
 		t.setBlock(pp, b, blockFree)
 	}
 	pp.received, pp.nextFree, pp.verifying = 0, 0, false
@@ -627,8 +528,8 @@ func (t *Torrent) abandonParole(p *peer) {
 		if !pp.parole || pp.owner() != p.id || pp.verifying {
 			continue
 		}
-		for b := range pp.state {
-			if pp.state[b] == blockReceived {
+		for b := range pp.blocks() {
+			if pp.block(b).state == blockReceived {
 				t.setBlock(pp, b, blockFree)
 			}
 		}
@@ -642,12 +543,13 @@ func (t *Torrent) abandonParole(p *peer) {
 // failed attempt: a sender whose block differed from the good data sent
 // bad data, which is proof enough for a ban.
 func (t *Torrent) convictLiars(pp *partial) {
-	if pp.ban.sums == nil {
+	sb := pp.ban()
+	if sb.sums == nil {
 		return // the driver gave no failed data: nothing to compare
 	}
-	for b, sum := range pp.ban.failed.sums {
-		c := pp.ban.failed.from[b]
-		if sum == pp.ban.sums[b] || c == 0 {
+	for b, sum := range sb.failed.sums {
+		c := sb.failed.from[b]
+		if sum == sb.sums[b] || c == 0 {
 			continue
 		}
 		// A sender already gone is not remembered: should it come back

@@ -5,8 +5,8 @@ package engine
 // agree.
 func (t *Torrent) RequestedRecount() (kept, counted int) {
 	for _, pp := range t.active {
-		for _, st := range pp.state {
-			if st == blockRequested {
+		for b := range pp.blocks() {
+			if pp.block(b).state == blockRequested {
 				counted++
 			}
 		}

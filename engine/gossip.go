@@ -174,16 +174,16 @@ func (t *Torrent) expectPiece(p *peer, piece int) *partial {
 // expectFrom records the blocks of a piece under way that we still lack
 // as requested from p as well.
 func (t *Torrent) expectFrom(p *peer, pp *partial) {
-	for b := range pp.state {
-		if pp.state[b] == blockReceived {
+	for b := range pp.blocks() {
+		if pp.block(b).state == blockReceived {
 			continue
 		}
-		begin, length := t.blockRef(pp.piece, b)
+		begin, length := t.blockRef(int(pp.piece), b)
 		t.setBlock(pp, b, blockRequested)
-		pp.asks()[b]++
-		p.out = append(p.out, request{piece: uint32(pp.piece), begin: begin, length: length, at: t.now})
+		pp.block(b).asks++
+		p.out = append(p.out, request{piece: pp.piece, begin: begin, length: length, at: t.now})
 	}
-	pp.nextFree = int32(len(pp.state))
+	pp.nextFree = int32(pp.n)
 }
 
 // onGossip handles the extension's messages.
@@ -235,8 +235,8 @@ func (t *Torrent) onGossip(p *peer, payload []byte) {
 }
 
 func (t *Torrent) pieceAsked(pp *partial) bool {
-	for _, a := range pp.asks() {
-		if a > 0 {
+	for b := range pp.blocks() {
+		if pp.block(b).asks > 0 {
 			return true
 		}
 	}

@@ -37,7 +37,7 @@ func (pt *partialTable) get(piece uint32) *partial {
 	mask := len(pt.slots) - 1
 	for i := pt.home(piece); ; i = (i + 1) & mask {
 		pp := pt.slots[i]
-		if pp == nil || uint32(pp.piece) == piece {
+		if pp == nil || pp.piece == piece {
 			return pp
 		}
 	}
@@ -54,7 +54,7 @@ func (pt *partialTable) put(pp *partial) {
 
 func (pt *partialTable) insert(pp *partial) {
 	mask := len(pt.slots) - 1
-	i := pt.home(uint32(pp.piece))
+	i := pt.home(pp.piece)
 	for pt.slots[i] != nil {
 		i = (i + 1) & mask
 	}
@@ -75,7 +75,7 @@ func (pt *partialTable) delete(piece uint32) {
 		if pp == nil {
 			return
 		}
-		if uint32(pp.piece) == piece {
+		if pp.piece == piece {
 			break
 		}
 		i = (i + 1) & mask
@@ -84,7 +84,7 @@ func (pt *partialTable) delete(piece uint32) {
 	// in the cyclic range (i, j]: it would otherwise be found before
 	// reaching j only by passing the hole.
 	for j := (i + 1) & mask; pt.slots[j] != nil; j = (j + 1) & mask {
-		h := pt.home(uint32(pt.slots[j].piece))
+		h := pt.home(pt.slots[j].piece)
 		if (j-h)&mask >= (j-i)&mask {
 			pt.slots[i] = pt.slots[j]
 			i = j

@@ -59,7 +59,7 @@ func TestPartialTableMatchesMap(t *testing.T) {
 					grow = rng.IntN(100) < 35
 				}
 				if pp := model[piece]; pp == nil && grow {
-					pp = &partial{piece: int(piece)}
+					pp = &partial{piece: piece}
 					pt.put(pp)
 					model[piece] = pp
 				} else if !grow {
@@ -97,7 +97,7 @@ func TestPartialTableWrapsAround(t *testing.T) {
 	}
 	model := map[uint32]*partial{}
 	for _, k := range keys {
-		pp := &partial{piece: int(k)}
+		pp := &partial{piece: k}
 		pt.put(pp)
 		model[k] = pp
 	}

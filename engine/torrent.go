@@ -499,7 +499,7 @@ func (t *Torrent) TickInterval(driver time.Duration) time.Duration {
 func (t *Torrent) gossipTick(now time.Duration) {
 	for i := 0; i < len(t.active); {
 		pp := t.active[i]
-		if !pp.verifying && !t.pieceAsked(pp) && int(pp.received) < len(pp.state) {
+		if !pp.verifying && !t.pieceAsked(pp) && pp.received < int32(pp.n) {
 			t.finishPiece(pp) // removes it from t.active
 			continue
 		}
