@@ -36,17 +36,37 @@ func (r *trainRing) at(pos uint64) *trainItem {
 	return &r.items[pos&uint64(len(r.items)-1)]
 }
 
+// minTrainRing is the ring's smallest size.
+const minTrainRing = 1024
+
 // push appends it at the tail, doubling the ring when it is full.
 func (r *trainRing) push(it trainItem) {
 	if r.tail-r.head == uint64(len(r.items)) {
-		bigger := make([]trainItem, max(2*len(r.items), 1024))
-		for pos := r.head; pos < r.tail; pos++ {
-			bigger[pos&uint64(len(bigger)-1)] = *r.at(pos)
-		}
-		r.items = bigger
+		r.resize(max(2*len(r.items), minTrainRing))
 	}
 	*r.at(r.tail) = it
 	r.tail++
+}
+
+// shrink halves the ring while it is less than a quarter full. A world's
+// start fills it most, when every connection opens with a handshake, a
+// bitfield and an extension handshake at once: 137,404 items in flight
+// at 2,000 leechers. The ring kept the size that burst gave it, 10 MB of
+// that world's 110 MB live heap at its peak.
+func (r *trainRing) shrink() {
+	for len(r.items) > minTrainRing && 4*(r.tail-r.head) < uint64(len(r.items)) {
+		r.resize(len(r.items) / 2)
+	}
+}
+
+// resize moves the items in flight to a ring of size items, a power of
+// two no smaller than their number. Positions stay as they were.
+func (r *trainRing) resize(size int) {
+	items := make([]trainItem, size)
+	for pos := r.head; pos < r.tail; pos++ {
+		items[pos&uint64(size-1)] = *r.at(pos)
+	}
+	r.items = items
 }
 
 // trainItem is one message of a train, addressed by the receiving peer
@@ -157,4 +177,5 @@ func (s *Sim) deliverTrain(first uint64, n int) {
 		s.receive(to, id, &m)
 	}
 	r.head = end
+	r.shrink()
 }

@@ -40,3 +40,44 @@ func TestTrainRingKeepsOrderAcrossGrowth(t *testing.T) {
 		t.Fatalf("took up to %d, pushed up to %d", want, next)
 	}
 }
+
+// TestTrainRingShrinks: a ring that grew for a burst gives the memory
+// back once the burst has been delivered, and keeps its items in order
+// through the shrinking.
+func TestTrainRingShrinks(t *testing.T) {
+	var r trainRing
+	next, want := engine.ConnID(1), engine.ConnID(1)
+	for range 100_000 {
+		r.push(trainItem{id: next})
+		next++
+	}
+	grown := len(r.items)
+	// Deliver all but 300, shrinking after each train of 50 as
+	// deliverTrain does, and push a few more meanwhile.
+	for r.tail-r.head > 300 {
+		for range 50 {
+			if got := r.at(r.head).id; got != want {
+				t.Fatalf("at head %d: item %d, want %d", r.head, got, want)
+			}
+			*r.at(r.head) = trainItem{}
+			r.head++
+			want++
+		}
+		r.push(trainItem{id: next})
+		next++
+		r.shrink()
+	}
+	if len(r.items) != minTrainRing {
+		t.Fatalf("ring of %d after growing to %d and draining to %d items, want %d", len(r.items), grown, r.tail-r.head, minTrainRing)
+	}
+	for r.head < r.tail {
+		if got := r.at(r.head).id; got != want {
+			t.Fatalf("at head %d: item %d, want %d", r.head, got, want)
+		}
+		r.head++
+		want++
+	}
+	if want != next {
+		t.Fatalf("took up to %d, pushed up to %d", want, next)
+	}
+}

@@ -8,7 +8,7 @@
 // process, and reads the peak resident size from the kernel afterwards.
 // Run one size per process: the peak is the process's.
 //
-// Usage (from bench/): go run ./sim [-scenario bigswarm] [-leechers N] [-cpuprofile FILE] [-memprofile FILE] [-no-hugepages]
+// Usage (from bench/): go run ./sim [-scenario bigswarm] [-leechers N] [-cpuprofile FILE] [-memprofile FILE] [-memclasses] [-no-hugepages]
 package main
 
 import (
@@ -35,6 +35,7 @@ func main() {
 	leechers := flag.Int("leechers", 0, "resize the largest group to `N` peers (0: as the scenario says)")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
 	memprofile := flag.String("memprofile", "", "write a heap profile taken near the live heap's peak to `FILE`")
+	classes := flag.Bool("memclasses", false, "print the runtime's memory classes at the highest resident size sampled")
 	small := flag.Bool("no-hugepages", false, "leave the heap on the kernel's default pages (swarmlab lab run asks for huge pages)")
 	flag.Parse()
 	if !*small {
@@ -54,6 +55,10 @@ func main() {
 	}
 	if *memprofile != "" {
 		stop := watchHeap(*memprofile)
+		defer stop()
+	}
+	if *classes {
+		stop := watchClasses(os.Stdout, 100*time.Millisecond)
 		defer stop()
 	}
 	if err := run(*name, *leechers, *cpuprofile); err != nil {

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	rtmetrics "runtime/metrics"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/swarmlab/swarmlab/bench/internal/benchkit"
+)
+
+// watchClasses samples the runtime's memory classes every period and
+// keeps the sample taken at the highest resident size seen; stop prints it.
+func watchClasses(out io.Writer, period time.Duration) (stop func()) {
+	var names []string
+	for _, d := range rtmetrics.All() {
+		if strings.HasPrefix(d.Name, "/memory/classes/") && d.Name != "/memory/classes/total:bytes" {
+			names = append(names, d.Name)
+		}
+	}
+	sort.Strings(names)
+	samples := make([]rtmetrics.Sample, len(names))
+	for i, n := range names {
+		samples[i].Name = n
+	}
+	best := make([]uint64, len(names))
+	var bestRSS int64
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(period)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			rss, _ := benchkit.ProcStatusBytes(os.Getpid(), "VmRSS")
+			if rss <= bestRSS {
+				continue
+			}
+			bestRSS = rss
+			rtmetrics.Read(samples)
+			for i := range samples {
+				best[i] = samples[i].Value.Uint64()
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		fmt.Fprintf(out, "at the highest RSS sampled, %.1f MiB:\n", float64(bestRSS)/(1<<20))
+		for i, n := range names {
+			if best[i] >= 1<<20 {
+				fmt.Fprintf(out, "  %-50s %8.1f MiB\n", n, float64(best[i])/(1<<20))
+			}
+		}
+	}
+}
