@@ -85,6 +85,23 @@ func (t *Torrent) finishPiece(pp *partial) {
 	}
 }
 
+// askLength is the length of the block a asks for.
+func (t *Torrent) askLength(a ask) uint32 {
+	_, length := t.blockRef(int(a.piece), int(a.begin/BlockSize))
+	return length
+}
+
+// outIndex finds our outstanding request to p for a block of length
+// bytes at begin, or -1: a block, or a reject, whose length is not the
+// one we asked for answers nothing of ours.
+func (t *Torrent) outIndex(p *peer, piece, begin, length uint32) int {
+	i := p.outIndex(piece, begin)
+	if i >= 0 && t.askLength(p.out[i]) != length {
+		return -1
+	}
+	return i
+}
+
 func (t *Torrent) blockRef(piece, block int) (begin, length uint32) {
 	begin = uint32(block * BlockSize)
 	size := t.cfg.Layout.PieceSize(piece)
@@ -125,7 +142,7 @@ func (t *Torrent) fill(p *peer) {
 		if pp.parole && pp.owner() == 0 {
 			pp.setOwner(p.id)
 		}
-		p.out = append(p.out, request{piece: pp.piece, begin: begin, length: length, at: t.now})
+		p.out = append(p.out, ask{piece: pp.piece, begin: begin, at: t.now})
 		t.send(p, wire.Message{Type: wire.Request, Index: pp.piece, Begin: begin, Length: length})
 	}
 }
@@ -240,8 +257,8 @@ func (t *Torrent) endgameBlock(p *peer) (*partial, int, bool) {
 			if bs := pp.block(b); bs.state != blockRequested || bs.asks >= 2 {
 				continue
 			}
-			begin, length := t.blockRef(int(pp.piece), b)
-			if p.outIndex(pp.piece, begin, length) < 0 {
+			begin, _ := t.blockRef(int(pp.piece), b)
+			if p.outIndex(pp.piece, begin) < 0 {
 				return pp, b, true
 			}
 		}
@@ -252,7 +269,7 @@ func (t *Torrent) endgameBlock(p *peer) (*partial, int, bool) {
 // unask records that one request for a block is gone (answered,
 // rejected, cancelled or abandoned); a block nobody is fetching any more
 // becomes free again.
-func (t *Torrent) unask(r request) {
+func (t *Torrent) unask(r ask) {
 	pp := t.partials.get(r.piece)
 	if pp == nil {
 		return
@@ -282,7 +299,7 @@ func (t *Torrent) ownerStillAsks(pp *partial) bool {
 func (t *Torrent) releaseRequests(p *peer) {
 	for _, r := range p.out {
 		if !p.closing && !p.peerChoking {
-			t.send(p, wire.Message{Type: wire.Cancel, Index: r.piece, Begin: r.begin, Length: r.length})
+			t.send(p, wire.Message{Type: wire.Cancel, Index: r.piece, Begin: r.begin, Length: t.askLength(r)})
 		}
 		t.unask(r)
 	}
@@ -294,7 +311,7 @@ func (t *Torrent) releaseRequests(p *peer) {
 // onBlock handles a piece message.
 func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 	n := int64(len(msg.Block))
-	i := p.outIndex(msg.Index, msg.Begin, uint32(len(msg.Block)))
+	i := t.outIndex(p, msg.Index, msg.Begin, uint32(len(msg.Block)))
 	// Downloaded counts every payload byte that came in, Wasted the ones
 	// that were no use, so the difference is what we kept.
 	t.stats.Downloaded += n
@@ -348,7 +365,7 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 		sb.sums[b] = maphash.Bytes(t.digestSeed, msg.Block)
 	}
 	bs.from = p.id
-	t.emit(Action{Kind: Write, Piece: r.piece, Begin: r.begin, Length: r.length, Data: msg.Block})
+	t.emit(Action{Kind: Write, Piece: r.piece, Begin: r.begin, Length: uint32(n), Data: msg.Block})
 	if bs.asks > 0 {
 		t.cancelDuplicates(p, r)
 	}
@@ -361,7 +378,7 @@ func (t *Torrent) onBlock(p *peer, msg *wire.Message) {
 
 // cancelDuplicates withdraws the end game's other requests for a block
 // that has arrived.
-func (t *Torrent) cancelDuplicates(from *peer, r request) {
+func (t *Torrent) cancelDuplicates(from *peer, r ask) {
 	if t.gossiping() {
 		// Gossip transfers are whole pieces that a cancel does not
 		// withdraw: the other copy is left to come and be wasted.
@@ -371,10 +388,10 @@ func (t *Torrent) cancelDuplicates(from *peer, r request) {
 		if q == from {
 			continue
 		}
-		if i := q.outIndex(r.piece, r.begin, r.length); i >= 0 {
+		if i := q.outIndex(r.piece, r.begin); i >= 0 {
 			q.removeOut(i)
 			t.unask(r)
-			t.send(q, wire.Message{Type: wire.Cancel, Index: r.piece, Begin: r.begin, Length: r.length})
+			t.send(q, wire.Message{Type: wire.Cancel, Index: r.piece, Begin: r.begin, Length: t.askLength(r)})
 		}
 	}
 }
@@ -390,7 +407,7 @@ func containsConn(cs []ConnID, c ConnID) bool {
 
 // onReject handles a BEP 6 reject: the block goes back to the pool.
 func (t *Torrent) onReject(p *peer, msg *wire.Message) {
-	i := p.outIndex(msg.Index, msg.Begin, msg.Length)
+	i := t.outIndex(p, msg.Index, msg.Begin, msg.Length)
 	if i < 0 {
 		return // a reject crossing our cancel
 	}

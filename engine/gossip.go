@@ -178,10 +178,10 @@ func (t *Torrent) expectFrom(p *peer, pp *partial) {
 		if pp.block(b).state == blockReceived {
 			continue
 		}
-		begin, length := t.blockRef(int(pp.piece), b)
+		begin, _ := t.blockRef(int(pp.piece), b)
 		t.setBlock(pp, b, blockRequested)
 		pp.block(b).asks++
-		p.out = append(p.out, request{piece: pp.piece, begin: begin, length: length, at: t.now})
+		p.out = append(p.out, ask{piece: pp.piece, begin: begin, at: t.now})
 	}
 	pp.nextFree = int32(pp.n)
 }

@@ -14,10 +14,19 @@ type PeerInfo struct {
 	Reserved wire.Reserved
 }
 
-// request is one block request, ours to a peer or a peer's to us.
+// request is a peer's block request to us.
 type request struct {
 	piece, begin, length uint32
-	at                   time.Duration // when it was sent (ours) or queued (theirs)
+	at                   time.Duration // when it was queued
+}
+
+// ask is one of our block requests to a peer. Its length is the block's
+// in the layout (Torrent.blockRef), as every request we make is, so it
+// is not kept: a large simulated world holds about a hundred per
+// simulated peer, and an ask is 16 bytes where a request is 24.
+type ask struct {
+	piece, begin uint32
+	at           time.Duration // when it was sent
 }
 
 // peer is the engine's state for one connection.
@@ -64,7 +73,7 @@ type peer struct {
 
 	connectedAt time.Duration
 
-	out    []request // our requests to it, oldest first
+	out    []ask     // our requests to it, oldest first
 	queued []request // its requests to us, not yet handed to the driver
 
 	down, up       rate
@@ -163,10 +172,10 @@ func (r *rate) endRound(d time.Duration) float64 {
 	return float64(r.lastRound) / d.Seconds()
 }
 
-// outIndex finds our outstanding request for a block, or -1.
-func (p *peer) outIndex(piece, begin, length uint32) int {
-	for i, r := range p.out {
-		if r.piece == piece && r.begin == begin && r.length == length {
+// outIndex finds our outstanding request for the block at begin, or -1.
+func (p *peer) outIndex(piece, begin uint32) int {
+	for i, a := range p.out {
+		if a.piece == piece && a.begin == begin {
 			return i
 		}
 	}

@@ -118,6 +118,39 @@ func TestUnrequestedBlocksDropThePeer(t *testing.T) {
 	}
 }
 
+// A block whose length is not the one we asked for answers nothing: it is
+// not written, and the request stays outstanding, answered by the right
+// block after it. (Our requests do not keep their lengths; the layout
+// gives them.)
+func TestBlockOfTheWrongLengthAnswersNothing(t *testing.T) {
+	e := newEngine(t, false)
+	addPeer(e, true)
+	acts := recv(e, wire.Message{Type: wire.Have, Index: 0}, wire.Message{Type: wire.Unchoke})
+	req := find(acts, engine.Send, wire.Request)
+	if req == nil {
+		t.Fatalf("no request after have and unchoke: %v", acts)
+	}
+	idx, begin := req.Msg.Index, req.Msg.Begin
+	for _, n := range []int{16383, 8192, 16385} {
+		acts = recv(e, wire.Message{Type: wire.Piece, Index: idx, Begin: begin, Block: make([]byte, n)})
+		if w := find(acts, engine.Write, 0); w != nil {
+			t.Fatalf("a %d-byte block for a 16384-byte request was written: %+v", n, *w)
+		}
+	}
+	rej := recv(e, wire.Message{Type: wire.Reject, Index: idx, Begin: begin, Length: 100})
+	if find(rej, engine.Send, wire.Request) != nil {
+		t.Fatalf("a reject of another length gave the block back to the pool: %v", rej)
+	}
+	acts = recv(e, wire.Message{Type: wire.Piece, Index: idx, Begin: begin, Block: make([]byte, 16384)})
+	w := find(acts, engine.Write, 0)
+	if w == nil || w.Piece != idx || w.Begin != begin || w.Length != 16384 {
+		t.Fatalf("the right block was not written as asked: %v", acts)
+	}
+	if st := e.Stats(); st.Wasted != 16383+8192+16385 {
+		t.Fatalf("wasted %d bytes, want the three wrong blocks' %d", st.Wasted, 16383+8192+16385)
+	}
+}
+
 func TestChokedRequests(t *testing.T) {
 	req := wire.Message{Type: wire.Request, Index: 1, Begin: 0, Length: 16384}
 	// With the fast extension a choked peer's request is rejected...
