@@ -2,6 +2,7 @@ package engine
 
 import (
 	"hash/maphash"
+	"slices"
 	"time"
 
 	"github.com/swarmlab/swarmlab/picker"
@@ -57,7 +58,7 @@ func (t *Torrent) reopen(pp *partial) {
 // closeOpen removes the piece at t.open[i].
 func (t *Torrent) closeOpen(i int) {
 	t.open[i].open = false
-	t.open = append(t.open[:i], t.open[i+1:]...)
+	t.open = slices.Delete(t.open, i, i+1) // clears the vacated slot (see RemovePeer)
 }
 
 // finishPiece ends a piece's time under way, done or abandoned.
@@ -71,7 +72,7 @@ func (t *Torrent) finishPiece(pp *partial) {
 	t.started.Clear(int(pp.piece))
 	for i, q := range t.active {
 		if q == pp {
-			t.active = append(t.active[:i], t.active[i+1:]...)
+			t.active = slices.Delete(t.active, i, i+1) // clears the vacated slot (see RemovePeer)
 			break
 		}
 	}

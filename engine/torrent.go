@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"slices"
 	"time"
 
 	"github.com/swarmlab/swarmlab/bitfield"
@@ -262,7 +263,11 @@ func (t *Torrent) RemovePeer(c ConnID, now time.Duration) {
 	t.viewPeersStale = true
 	for i, q := range t.peers {
 		if q == p {
-			t.peers = append(t.peers[:i], t.peers[i+1:]...)
+			// slices.Delete clears the slot it vacates at the end;
+			// append(t.peers[:i], t.peers[i+1:]...) left a stale
+			// pointer there, which kept a departed peer and its
+			// bitfield alive as long as the array.
+			t.peers = slices.Delete(t.peers, i, i+1)
 			break
 		}
 	}

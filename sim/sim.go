@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/swarmlab/swarmlab/bitfield"
@@ -468,7 +469,7 @@ func connected(a, b *peer) bool {
 func removeConn(cs []*conn, c *conn) []*conn {
 	for i, x := range cs {
 		if x == c {
-			return append(cs[:i], cs[i+1:]...)
+			return slices.Delete(cs, i, i+1) // clears the vacated slot, so the array keeps no dead conn
 		}
 	}
 	return cs
