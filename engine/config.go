@@ -76,7 +76,8 @@ type Config struct {
 	// snubbed; its requests go back to the pool.
 	SnubTimeout time.Duration
 	// BanAfter is how many failed pieces a peer may contribute to before it
-	// is banned. A peer that alone sent a piece that fails is banned at once.
+	// is banned (at most 255). A peer that alone sent a piece that fails
+	// is banned at once.
 	BanAfter int
 	// MaxUnrequested is how many blocks we did not ask for a peer may send
 	// before it is dropped (a few are normal after a cancel or choke).
@@ -124,10 +125,12 @@ func (c Config) withDefaults() Config {
 	def(&c.UploadWindow, 64)
 	def(&c.BanAfter, 3)
 	def(&c.MaxUnrequested, 64)
-	// The peer struct counts against these in 16 bits.
-	for _, v := range []*int{&c.MinQueue, &c.MaxQueue, &c.UploadWindow, &c.BanAfter, &c.MaxUnrequested} {
+	// The peer struct counts against these in 16 bits, and failed
+	// pieces in 8.
+	for _, v := range []*int{&c.MinQueue, &c.MaxQueue, &c.UploadWindow, &c.MaxUnrequested} {
 		*v = min(*v, maxPeerCount)
 	}
+	c.BanAfter = min(c.BanAfter, maxBanAfter)
 	if c.QueueTime <= 0 {
 		c.QueueTime = 3 * time.Second
 	}

@@ -532,8 +532,21 @@ func (t *Torrent) onOurPiece(piece int) {
 		t.completed = true
 		t.emit(Action{Kind: Completed})
 		for _, p := range t.peers {
-			if p.has.All() {
+			switch {
+			case p.has.All():
 				t.drop(p, false, "both seeds")
+			case p.uploadOnly:
+				t.drop(p, false, "both seeds (it is upload only)")
+			case t.cfg.SkipRedundantHave && p.ext && !p.closing:
+				// It has not heard of the pieces we got that it had
+				// already, so our HAVEs have not told it that we are
+				// complete. A second extended handshake (BEP 10 allows
+				// them at any time) with BEP 21's upload_only does, and
+				// a neighbour that is complete too drops us. Without it
+				// two complete neighbours stayed connected for good:
+				// 78,512 of the 80,000 connection ends of a 2,000-leecher
+				// world were still open when its last leecher finished.
+				t.sendExtHandshake(p, true)
 			}
 		}
 	}

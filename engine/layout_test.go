@@ -27,20 +27,29 @@ func TestPeerLayout(t *testing.T) {
 	}
 }
 
-// The peer struct keeps its queue depths and misbehaviour counts in 16
-// bits: limits beyond that are capped, and the counts stop at the top.
-func TestPeerCountsFitSixteenBits(t *testing.T) {
+// The peer struct keeps its queue depths and unrequested blocks in 16
+// bits and its failed pieces in 8: limits beyond those are capped, and
+// the counts stop at the top.
+func TestPeerCountsFitTheirBits(t *testing.T) {
 	huge := 1 << 40
 	c := Config{MinQueue: huge, MaxQueue: huge, UploadWindow: huge, BanAfter: huge, MaxUnrequested: huge}.withDefaults()
 	for name, v := range map[string]int{"MinQueue": c.MinQueue, "MaxQueue": c.MaxQueue, "UploadWindow": c.UploadWindow,
-		"BanAfter": c.BanAfter, "MaxUnrequested": c.MaxUnrequested} {
+		"MaxUnrequested": c.MaxUnrequested} {
 		if v != maxPeerCount {
 			t.Errorf("%s %d, want it capped at %d", name, v, maxPeerCount)
 		}
 	}
+	if c.BanAfter != maxBanAfter {
+		t.Errorf("BanAfter %d, want it capped at %d", c.BanAfter, maxBanAfter)
+	}
 	for _, tc := range []struct{ in, want uint16 }{{0, 1}, {41, 42}, {65534, 65535}, {65535, 65535}} {
 		if got := satInc(tc.in); got != tc.want {
 			t.Errorf("satInc(%d) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ in, want uint8 }{{0, 1}, {254, 255}, {255, 255}} {
+		if got := satInc(tc.in); got != tc.want {
+			t.Errorf("satInc(uint8 %d) = %d, want %d", tc.in, got, tc.want)
 		}
 	}
 }

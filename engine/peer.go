@@ -53,9 +53,12 @@ type peer struct {
 	// see whether it may ask anyway.
 	allowsFast bool
 	snubbed    bool
+	// uploadOnly: its last extended handshake said it will not download
+	// (BEP 21's upload_only), so two such peers have nothing to trade.
+	uploadOnly bool
 	// hashFails counts failed pieces it contributed to (saturating; a
 	// peer is banned long before, Config.BanAfter).
-	hashFails uint16
+	hashFails uint8
 
 	peerID [20]byte
 
@@ -88,6 +91,10 @@ type peer struct {
 // bits: a queue of 32,768 blocks is half a gigabyte outstanding at one
 // peer.
 const maxPeerCount = 1 << 15
+
+// maxBanAfter bounds Config.BanAfter, whose count (hashFails) peer keeps
+// in 8 bits: a peer that sent 255 bad pieces is long past any ban.
+const maxBanAfter = 255
 
 // upCap is the upload cap last sent to p as a Shape action, 0 if none.
 func (p *peer) upCap() float64 {
@@ -210,9 +217,9 @@ func (p *peer) isAllowedFast(piece uint32) bool {
 	return false
 }
 
-// satInc adds one to a 16-bit count, stopping at its maximum.
-func satInc(n uint16) uint16 {
-	if n == math.MaxUint16 {
+// satInc adds one to a count, stopping at its maximum.
+func satInc[T uint8 | uint16](n T) T {
+	if n == ^T(0) {
 		return n
 	}
 	return n + 1

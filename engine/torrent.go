@@ -231,24 +231,33 @@ func (t *Torrent) AddPeer(c ConnID, info PeerInfo, now time.Duration) {
 		t.send(p, wire.Message{Type: wire.Bitfield, Bitfield: t.have.AppendWire(nil)})
 	}
 	if p.ext {
-		exts := map[string]int64{}
-		if t.gossiping() {
-			exts[gossipExt] = gossipOurID
-		}
-		m, err := wire.ExtendedHandshakeMessage(&wire.ExtendedHandshake{
-			M:       exts,
-			Version: t.cfg.ClientName,
-			Port:    int64(t.cfg.ListenPort),
-			Reqq:    int64(t.cfg.MaxIncoming),
-		})
-		if err == nil {
-			t.send(p, m)
-		}
+		t.sendExtHandshake(p, false)
 	}
 	if t.superSeeding() {
 		t.reveal(p)
 	}
 	t.rechokeSoon = true
+}
+
+// sendExtHandshake sends p our BEP 10 handshake, saying we are upload
+// only (BEP 21) if told to.
+func (t *Torrent) sendExtHandshake(p *peer, uploadOnly bool) {
+	exts := map[string]int64{}
+	if t.gossiping() {
+		exts[gossipExt] = gossipOurID
+	}
+	h := wire.ExtendedHandshake{
+		M:       exts,
+		Version: t.cfg.ClientName,
+		Port:    int64(t.cfg.ListenPort),
+		Reqq:    int64(t.cfg.MaxIncoming),
+	}
+	if uploadOnly {
+		h.UploadOnly = 1
+	}
+	if m, err := wire.ExtendedHandshakeMessage(&h); err == nil {
+		t.send(p, m)
+	}
 }
 
 // RemovePeer forgets a connection: after a Close action, or when the
@@ -357,6 +366,10 @@ func (t *Torrent) Receive(c ConnID, msg *wire.Message, now time.Duration) {
 			p.reqq = uint16(min(h.Reqq, maxPeerCount))
 			if id := h.M[gossipExt]; t.gossiping() && id > 0 {
 				p.rareState().gossipID = uint8(id)
+			}
+			p.uploadOnly = h.UploadOnly != 0
+			if p.uploadOnly && t.have.All() {
+				t.drop(p, false, "both seeds (it is upload only)")
 			}
 		case msg.ExtendedID == gossipOurID && t.gossiping():
 			t.onGossip(p, msg.Payload)
