@@ -102,7 +102,9 @@ type Config struct {
 	// swarm, since of two neighbours only the first to get a piece
 	// announces it, but a peer then no longer sees everything its
 	// neighbours get: strategies that estimate rates from HAVEs, like
-	// BitTyrant's, need it off, the default.
+	// BitTyrant's, need it off, the default. Nor do HAVEs then show a
+	// neighbour that we have completed, so on completion we say so with
+	// BEP 21's upload_only (in a second extended handshake).
 	SkipRedundantHave bool
 	// Actions, when set, is where the engine gathers its actions between
 	// inputs, shared with other torrents: a simulated world of thousands
