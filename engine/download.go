@@ -544,8 +544,9 @@ func (t *Torrent) onOurPiece(piece int) {
 				// them at any time) with BEP 21's upload_only does, and
 				// a neighbour that is complete too drops us. Without it
 				// two complete neighbours stayed connected for good:
-				// 78,512 of the 80,000 connection ends of a 2,000-leecher
-				// world were still open when its last leecher finished.
+				// 78,512 connection ends (of at most 80,040) of a
+				// 2,000-leecher world were still open, all between
+				// seeds, when its last leecher finished.
 				t.sendExtHandshake(p, true)
 			}
 		}

@@ -162,29 +162,36 @@ func progress(out io.Writer, every time.Duration) func(time.Duration, int) {
 // the file ends up describing the heap near its peak; the returned func
 // stops the watch.
 func watchHeap(path string) (stop func()) {
-	done := make(chan struct{})
-	finished := make(chan struct{})
+	sample := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	var high uint64
+	return every(time.Second, func() {
+		rtmetrics.Read(sample)
+		live := sample[0].Value.Uint64()
+		if live <= high+high/20 {
+			return
+		}
+		high = live
+		if f, err := os.Create(path); err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	})
+}
+
+// every calls fn every period, on a goroutine of its own, until the
+// returned stop is called; stop returns once fn no longer runs.
+func every(period time.Duration, fn func()) (stop func()) {
+	done, finished := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(finished)
-		sample := []rtmetrics.Sample{{Name: "/gc/heap/live:bytes"}}
-		var high uint64
-		tick := time.NewTicker(time.Second)
+		tick := time.NewTicker(period)
 		defer tick.Stop()
 		for {
 			select {
 			case <-done:
 				return
 			case <-tick.C:
-			}
-			rtmetrics.Read(sample)
-			live := sample[0].Value.Uint64()
-			if live <= high+high/20 {
-				continue
-			}
-			high = live
-			if f, err := os.Create(path); err == nil {
-				pprof.WriteHeapProfile(f)
-				f.Close()
+				fn()
 			}
 		}
 	}()
