@@ -1,6 +1,7 @@
 package live
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -263,12 +264,19 @@ func (c *Client) dial(t *Torrent, addr netip.AddrPort) *conn {
 		return nil
 	}
 	nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	// Closing the torrent ends a handshake under way at once rather than
+	// at its timeout: Close waits for its dialers.
+	handshaking := context.AfterFunc(t.ctx, func() { nc.Close() })
 	if _, err := nc.Write(wire.AppendHandshake(nil, c.ourHandshake(t.meta.InfoHash))); err != nil {
+		handshaking()
 		c.unreserve(t)
 		nc.Close()
 		return nil
 	}
 	h, err := wire.ReadHandshake(nc)
+	if !handshaking() {
+		err = net.ErrClosed // the torrent closed; nc is closed
+	}
 	if err != nil || h.InfoHash != t.meta.InfoHash || h.PeerID == c.cfg.PeerID || t.isBanned(addr, &h.PeerID) {
 		c.unreserve(t)
 		nc.Close()

@@ -25,8 +25,17 @@ const (
 // user named (swarmlab download --peer), which, unlike a tracker's, are
 // given once and never come again. A banned address is given up.
 func (t *Torrent) KeepPeers(addrs []netip.AddrPort) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return
+	}
 	for _, a := range addrs {
-		go t.keep(a)
+		t.dialers.Add(1)
+		go func() {
+			defer t.dialers.Done()
+			t.keep(a)
+		}()
 	}
 }
 

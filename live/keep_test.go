@@ -110,3 +110,49 @@ func TestAddedPeerIsDialedOnce(t *testing.T) {
 	default:
 	}
 }
+
+// Close ends a kept peer's dial that is stuck in its handshake, and
+// waits for it, so that when Close returns our end of the connection is
+// closed. Without ending it, Close would wait out the dial's handshake
+// timeout (10 s), twice what this test allows.
+func TestCloseEndsDialsUnderWay(t *testing.T) {
+	seedDir, leechDir := t.TempDir(), t.TempDir()
+	mi, _ := makeTorrent(t, seedDir, "content.bin", 64<<10, 64<<10)
+	leech := startPeer(t, mi, leechDir, false, nil, 2)
+	// A listener that accepts and never answers the handshake.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			accepted <- c
+		}
+	}()
+	leech.torrent.KeepPeers([]netip.AddrPort{netip.MustParseAddrPort(ln.Addr().String())})
+	held := <-accepted
+	defer held.Close()
+	closed := make(chan error, 1)
+	go func() { closed <- leech.torrent.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close still waits on a dial stuck in its handshake after 5 s")
+	}
+	held.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 256)
+	for {
+		_, err := held.Read(buf) // our handshake first, then the close
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			t.Fatalf("our end of the stalled handshake was not closed: %v", err)
+		}
+	}
+}

@@ -118,6 +118,9 @@ type Torrent struct {
 	banned map[string]bool
 	dialed map[netip.AddrPort]time.Time // when each address was last dialed
 	closed bool
+	// dialers counts the goroutines of AddPeers and KeepPeers. Close
+	// waits for them; they are added under mu only while not closed.
+	dialers sync.WaitGroup
 }
 
 // PeerRecord is what one peer did, for the stats file.
@@ -470,22 +473,29 @@ const redialAfter = time.Minute
 func (t *Torrent) AddPeers(addrs []netip.AddrPort) {
 	now := time.Now()
 	for _, a := range addrs {
-		t.mu.Lock()
-		last, seen := t.dialed[a]
-		skip := t.closed || seen && now.Sub(last) < redialAfter
-		if !skip {
-			t.dialed[a] = now
-		}
-		t.mu.Unlock()
-		if skip || t.isBanned(a, nil) {
+		if t.isBanned(a, nil) {
 			continue
 		}
-		go t.c.dial(t, a)
+		t.mu.Lock()
+		last, seen := t.dialed[a]
+		start := !t.closed && !(seen && now.Sub(last) < redialAfter)
+		if start {
+			t.dialed[a] = now
+			t.dialers.Add(1)
+		}
+		t.mu.Unlock()
+		if start {
+			go func() {
+				defer t.dialers.Done()
+				t.c.dial(t, a)
+			}()
+		}
 	}
 }
 
-// Close stops the torrent: connections are closed, pending writes
-// finish, and storage is synced (not closed: the caller owns it).
+// Close stops the torrent: connections are closed, dials under way
+// (AddPeers, KeepPeers) end and are waited for, pending writes finish,
+// and storage is synced (not closed: the caller owns it).
 func (t *Torrent) Close() error {
 	t.mu.Lock()
 	if t.closed {
@@ -497,6 +507,7 @@ func (t *Torrent) Close() error {
 	t.mu.Unlock()
 	t.cancel()
 	close(t.stop)
+	t.dialers.Wait()
 	<-t.done
 	t.c.removeTorrent(t)
 	if err := t.store.Sync(); err != nil {
