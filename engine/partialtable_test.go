@@ -29,7 +29,7 @@ func checkTable(t *testing.T, pt *partialTable, model map[uint32]*partial) {
 		if pp == nil {
 			continue
 		}
-		for j := pt.home(uint32(pp.piece)); j != i; j = (j + 1) & mask {
+		for j := pt.home(pp.piece); j != i; j = (j + 1) & mask {
 			if pt.slots[j] == nil {
 				t.Fatalf("piece %d in slot %d is cut off from its home by an empty slot %d", pp.piece, i, j)
 			}

@@ -130,7 +130,7 @@ func parseCgroupLimit(b []byte) (int64, bool) {
 
 // SimGCPercent is the garbage collector's target (GOGC) the commands give
 // a simulated world. A world allocates slowly for its size (bigswarm at
-// 2,000 leechers: 827 MiB over a 30 s run whose live heap peaks near
+// 2,000 leechers, measured at 8f8f570: 827 MiB over a 30 s run whose live heap peaks near
 // 110-125 MB, 18 collections at GOGC=100), so collecting more often costs
 // little, while the default lets the heap grow to twice its live size. At
 // 25, back to back at 2,000 leechers: peak RSS 142.6 → 95.7–96.8 KiB a
