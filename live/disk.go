@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/swarmlab/swarmlab/internal/warmhash"
 	"github.com/swarmlab/swarmlab/storage"
 )
 
@@ -217,7 +218,7 @@ func (w *diskWorker) add(j diskJob) {
 	w.held++
 	for ps.hashed < len(ps.blocks) && ps.blocks[ps.hashed].off-w.start(j.piece) == ps.next {
 		b := ps.blocks[ps.hashed].data
-		ps.h.Write(b)
+		warmhash.Write(ps.h, b)
 		ps.next += int64(len(b))
 		ps.hashed++
 	}
@@ -306,7 +307,7 @@ func (w *diskWorker) verify(piece int) {
 		// Blocks past a gap: hash the gap from storage, then them.
 		begin := b.off - w.start(piece)
 		w.readBack(ps.h, piece, at, begin)
-		ps.h.Write(b.data)
+		warmhash.Write(ps.h, b.data)
 		at = begin + int64(len(b.data))
 	}
 	w.readBack(ps.h, piece, at, size)
