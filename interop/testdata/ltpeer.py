@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A long-running libtorrent peer for swarmlab's interop tests and bench/client.
 
-    ltpeer.py TORRENT SAVE_PATH [--seed]
+    ltpeer.py TORRENT SAVE_PATH [--seed] [--preset high_performance_seed]
 
 Adds TORRENT (with the trackers it names: finding peers through the tracker
 is the point) to a libtorrent session, seeding when --seed is given and the
@@ -89,12 +89,23 @@ def status(h):
     }
 
 
+def preset(name):
+    """The settings where libtorrent's preset `name` differs from its
+    defaults. None of them is one of the loopback-only settings."""
+    if name == "default":
+        return {}
+    chosen, defaults = lt.high_performance_seed(), lt.default_settings()
+    return {k: v for k, v in chosen.items() if defaults.get(k) != v}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("torrent")
     ap.add_argument("save_path")
     ap.add_argument("--seed", action="store_true")
+    ap.add_argument("--preset", choices=["default", "high_performance_seed"], default="default",
+                    help="start from one of libtorrent's settings presets")
     args = ap.parse_args()
 
     # A tracker on loopback is what the tests are about; libtorrent's SSRF
@@ -105,7 +116,8 @@ def main():
         | lt.alert.category_t.storage_notification
         | lt.alert.category_t.tracker_notification,
         # Every peer in these tests is 127.0.0.1, told apart only by port.
-        allow_multiple_connections_per_ip=True)
+        allow_multiple_connections_per_ip=True,
+        **preset(args.preset))
 
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(args.torrent)
