@@ -57,6 +57,11 @@ type Client struct {
 	nextID   engine.ConnID
 	closed   bool
 	wg       sync.WaitGroup
+
+	// stopped is cancelled by Close, which ends the incoming handshakes
+	// under way rather than waiting out their timeout.
+	stopped context.Context
+	stop    context.CancelFunc
 }
 
 // NewClient starts a client, listening if cfg.ListenAddr is set.
@@ -76,6 +81,7 @@ func NewClient(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: log, torrents: map[metainfo.Hash]*Torrent{},
 		upLimit: limiter(cfg.MaxUp), dnLimit: limiter(cfg.MaxDown)}
+	c.stopped, c.stop = context.WithCancel(context.Background())
 	if cfg.ListenAddr != "" {
 		ln, err := net.Listen("tcp", cfg.ListenAddr)
 		if err != nil {
@@ -162,6 +168,7 @@ func (c *Client) Close() error {
 		ts = append(ts, t)
 	}
 	c.mu.Unlock()
+	c.stop()
 	var errs []error
 	for _, t := range ts {
 		errs = append(errs, t.Close())
@@ -209,9 +216,20 @@ func (c *Client) acceptLoop() {
 // find the torrent, answer, and read its peer id.
 func (c *Client) accept(nc net.Conn) {
 	nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	// Closing the client ends the handshake at once: Close waits for
+	// this goroutine.
+	handshaking := context.AfterFunc(c.stopped, func() { nc.Close() })
+	// fail gives up on the connection; reserved says a slot is held.
+	fail := func(t *Torrent, reserved bool) {
+		handshaking()
+		if reserved {
+			c.unreserve(t)
+		}
+		nc.Close()
+	}
 	res, ih, err := wire.ReadHandshakeStart(nc)
 	if err != nil {
-		nc.Close()
+		fail(nil, false)
 		return
 	}
 	c.mu.Lock()
@@ -219,23 +237,24 @@ func (c *Client) accept(nc net.Conn) {
 	c.mu.Unlock()
 	addr, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
 	if t == nil || t.isBanned(addr, nil) {
-		nc.Close()
+		fail(nil, false)
 		return
 	}
 	id, ok := c.reserve(t)
 	if !ok {
-		nc.Close()
+		fail(nil, false)
 		return
 	}
 	if _, err := nc.Write(wire.AppendHandshake(nil, c.ourHandshake(ih))); err != nil {
-		c.unreserve(t)
-		nc.Close()
+		fail(t, true)
 		return
 	}
 	peerID, err := wire.ReadPeerID(nc)
+	if !handshaking() {
+		err = net.ErrClosed // the client closed; nc is closed
+	}
 	if err != nil || peerID == c.cfg.PeerID || t.isBanned(addr, &peerID) {
-		c.unreserve(t)
-		nc.Close()
+		fail(t, true)
 		return
 	}
 	c.register(t, id, nc, peerID, res)

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/swarmlab/swarmlab/wire"
 )
 
 // gate stands in front of a peer. It accepts connections and drops the
@@ -154,5 +156,39 @@ func TestCloseEndsDialsUnderWay(t *testing.T) {
 		if err != nil {
 			t.Fatalf("our end of the stalled handshake was not closed: %v", err)
 		}
+	}
+}
+
+func TestCloseEndsIncomingHandshakes(t *testing.T) {
+	dir := t.TempDir()
+	mi, _ := makeTorrent(t, dir, "content.bin", 64<<10, 64<<10)
+	seed := startPeer(t, mi, dir, true, nil, 3)
+	nc, err := net.Dial("tcp", seed.client.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	// The start of a handshake, without our peer id: once the client has
+	// answered with its own handshake, it waits for the id.
+	hs := wire.AppendHandshake(nil, wire.Handshake{InfoHash: mi.InfoHash})
+	if _, err := nc.Write(hs[:len(hs)-20]); err != nil {
+		t.Fatal(err)
+	}
+	nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(nc, make([]byte, len(hs))); err != nil {
+		t.Fatalf("the client did not answer the handshake: %v", err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- seed.client.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close still waits on an incoming handshake after 5 s")
+	}
+	if n, err := nc.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("our end of the stalled handshake: read %d, %v; want EOF", n, err)
 	}
 }
