@@ -136,16 +136,7 @@ func TestCloseEndsDialsUnderWay(t *testing.T) {
 	leech.torrent.KeepPeers([]netip.AddrPort{netip.MustParseAddrPort(ln.Addr().String())})
 	held := <-accepted
 	defer held.Close()
-	closed := make(chan error, 1)
-	go func() { closed <- leech.torrent.Close() }()
-	select {
-	case err := <-closed:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close still waits on a dial stuck in its handshake after 5 s")
-	}
+	closeWithin(t, 5*time.Second, "a dial stuck in its handshake", leech.torrent.Close)
 	held.SetReadDeadline(time.Now().Add(5 * time.Second))
 	buf := make([]byte, 256)
 	for {
@@ -178,17 +169,25 @@ func TestCloseEndsIncomingHandshakes(t *testing.T) {
 	if _, err := io.ReadFull(nc, make([]byte, len(hs))); err != nil {
 		t.Fatalf("the client did not answer the handshake: %v", err)
 	}
+	closeWithin(t, 5*time.Second, "an incoming handshake", seed.client.Close)
+	if n, err := nc.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("our end of the stalled handshake: read %d, %v; want EOF", n, err)
+	}
+}
+
+// closeWithin calls closeFn and fails the test if it has not returned
+// within d, which is well under the handshake timeout it must not wait
+// out; what is what it would be waiting on.
+func closeWithin(t *testing.T, d time.Duration, what string, closeFn func() error) {
+	t.Helper()
 	closed := make(chan error, 1)
-	go func() { closed <- seed.client.Close() }()
+	go func() { closed <- closeFn() }()
 	select {
 	case err := <-closed:
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Close still waits on an incoming handshake after 5 s")
-	}
-	if n, err := nc.Read(make([]byte, 1)); err != io.EOF {
-		t.Fatalf("our end of the stalled handshake: read %d, %v; want EOF", n, err)
+	case <-time.After(d):
+		t.Fatalf("Close still waits on %s after %v", what, d)
 	}
 }

@@ -106,6 +106,10 @@ func main() {
 	flag.StringVar(&c.seedPreset, "lt-seed-preset", "default", "libtorrent settings preset for the seed: default or high_performance_seed")
 	flag.StringVar(&c.profileDir, "cpuprofile", "", "write a CPU profile of each of our downloads into `DIR`")
 	flag.Parse()
+	if c.seedPreset != "default" && c.seedPreset != "high_performance_seed" {
+		fmt.Fprintf(os.Stderr, "client bench: -lt-seed-preset %q: want default or high_performance_seed\n", c.seedPreset)
+		os.Exit(2)
+	}
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "client bench:", err)
 		os.Exit(1)
