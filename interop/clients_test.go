@@ -335,6 +335,7 @@ type ltPeerInfo struct {
 // "connect" command.
 type ltPeer struct {
 	name   string
+	proc   *proc
 	stdin  io.WriteCloser
 	events chan ltEvent
 	port   int // where it accepts peer connections
@@ -360,7 +361,7 @@ func startLtPeer(t *testing.T, ctx context.Context, name, torrent, dir string, s
 	// Closing stdin asks the peer to quit (announcing "stopped"); it runs
 	// before startProc's cleanup, which registered first and so runs
 	// later, signals it.
-	startProc(t, name, cmd)
+	p.proc = startProc(t, name, cmd)
 	t.Cleanup(func() { stdin.Close() })
 	go func() {
 		defer close(p.events)
@@ -396,7 +397,14 @@ func (p *ltPeer) wait(t *testing.T, ctx context.Context, what string, match func
 		case ev, ok := <-p.events:
 			switch {
 			case !ok:
-				t.Fatalf("%s exited while waiting for %s", p.name, what)
+				// Its output is in the log; how it ended is not, and
+				// a crash prints nothing.
+				select {
+				case <-p.proc.done:
+					t.Fatalf("%s exited (%v) while waiting for %s", p.name, p.proc.err, what)
+				case <-ctx.Done():
+					t.Fatalf("%s closed its output while waiting for %s", p.name, what)
+				}
 			case ev.Event == "error":
 				t.Fatalf("%s: %s", p.name, ev.Message)
 			case match(ev):
