@@ -215,21 +215,12 @@ func (c *Client) acceptLoop() {
 // accept answers an incoming connection: read the start of its handshake,
 // find the torrent, answer, and read its peer id.
 func (c *Client) accept(nc net.Conn) {
-	nc.SetDeadline(time.Now().Add(handshakeTimeout))
 	// Closing the client ends the handshake at once: Close waits for
 	// this goroutine.
-	handshaking := context.AfterFunc(c.stopped, func() { nc.Close() })
-	// fail gives up on the connection; reserved says a slot is held.
-	fail := func(t *Torrent, reserved bool) {
-		handshaking()
-		if reserved {
-			c.unreserve(t)
-		}
-		nc.Close()
-	}
+	hs := startHandshake(c.stopped, nc)
 	res, ih, err := wire.ReadHandshakeStart(nc)
 	if err != nil {
-		fail(nil, false)
+		hs.abandon(c, nil)
 		return
 	}
 	c.mu.Lock()
@@ -237,27 +228,54 @@ func (c *Client) accept(nc net.Conn) {
 	c.mu.Unlock()
 	addr, _ := netip.ParseAddrPort(nc.RemoteAddr().String())
 	if t == nil || t.isBanned(addr, nil) {
-		fail(nil, false)
+		hs.abandon(c, nil)
 		return
 	}
 	id, ok := c.reserve(t)
 	if !ok {
-		fail(nil, false)
+		hs.abandon(c, nil)
 		return
 	}
 	if _, err := nc.Write(wire.AppendHandshake(nil, c.ourHandshake(ih))); err != nil {
-		fail(t, true)
+		hs.abandon(c, t)
 		return
 	}
 	peerID, err := wire.ReadPeerID(nc)
-	if !handshaking() {
+	if !hs.done() {
 		err = net.ErrClosed // the client closed; nc is closed
 	}
 	if err != nil || peerID == c.cfg.PeerID || t.isBanned(addr, &peerID) {
-		fail(t, true)
+		hs.abandon(c, t)
 		return
 	}
 	c.register(t, id, nc, peerID, res)
+}
+
+// handshake is a connection whose handshake is under way, in a goroutine
+// that Close waits for: it ends at the handshake timeout, or at once when
+// ctx (the client's or the torrent's) ends.
+type handshake struct {
+	nc      net.Conn
+	release func() bool
+}
+
+func startHandshake(ctx context.Context, nc net.Conn) handshake {
+	nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	return handshake{nc: nc, release: context.AfterFunc(ctx, func() { nc.Close() })}
+}
+
+// done ends the handshake's watch on ctx. It reports false if ctx ended
+// first, and nc is closed then.
+func (h handshake) done() bool { return h.release() }
+
+// abandon gives the connection up: it frees the slot reserved for t, if
+// t is not nil, and closes nc.
+func (h handshake) abandon(c *Client, t *Torrent) {
+	h.release()
+	if t != nil {
+		c.unreserve(t)
+	}
+	h.nc.Close()
 }
 
 func (c *Client) ourHandshake(ih metainfo.Hash) wire.Handshake {
@@ -282,23 +300,19 @@ func (c *Client) dial(t *Torrent, addr netip.AddrPort) *conn {
 		t.log.Debug("dial failed", "addr", addr, "err", err)
 		return nil
 	}
-	nc.SetDeadline(time.Now().Add(handshakeTimeout))
-	// Closing the torrent ends a handshake under way at once rather than
-	// at its timeout: Close waits for its dialers.
-	handshaking := context.AfterFunc(t.ctx, func() { nc.Close() })
+	// Closing the torrent ends the handshake at once: Close waits for
+	// its dialers.
+	hs := startHandshake(t.ctx, nc)
 	if _, err := nc.Write(wire.AppendHandshake(nil, c.ourHandshake(t.meta.InfoHash))); err != nil {
-		handshaking()
-		c.unreserve(t)
-		nc.Close()
+		hs.abandon(c, t)
 		return nil
 	}
 	h, err := wire.ReadHandshake(nc)
-	if !handshaking() {
+	if !hs.done() {
 		err = net.ErrClosed // the torrent closed; nc is closed
 	}
 	if err != nil || h.InfoHash != t.meta.InfoHash || h.PeerID == c.cfg.PeerID || t.isBanned(addr, &h.PeerID) {
-		c.unreserve(t)
-		nc.Close()
+		hs.abandon(c, t)
 		return nil
 	}
 	return c.register(t, id, nc, h.PeerID, h.Reserved)
