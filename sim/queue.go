@@ -30,24 +30,85 @@ type event struct {
 	first uint64
 }
 
-// queue is a min-heap of events by (at, seq). The sequence number makes
-// the order total, so equal-time events run in the order they were
-// scheduled: the source of the simulator's determinism.
+// queue orders events by (at, seq). The sequence number makes the order
+// total, so equal-time events run in the order they were scheduled: the
+// source of the simulator's determinism.
 //
-// It is 4-ary, and sifts a hole rather than swapping: a large world keeps
-// hundreds of thousands of events pending, and a pop walks half as many
-// levels as in a binary heap, each level's four children on two or three
-// cache lines, moving each event once. BenchmarkQueueHold (a pop and a
-// push) with 1,024 / 16,384 / 262,144 events: 132 / 175 / 292 ns binary
-// with swaps, 106 / 126 / 270 ns so. The whole simulator, where the
-// queue was 7% of the time at 10,000 leechers, moved less than its
-// run-to-run noise.
+// Most events are scheduled a fixed delay after the moment that schedules
+// them: trains and arrivals cross the latency, ticks come a tick later,
+// announces an interval later. Since the clock never goes back, each such
+// kind is scheduled in time order, and a plain FIFO, a lane, keeps it
+// sorted: pushing and popping there is O(1), where the heap took a walk of
+// its levels. An event that would break its lane's order (a gossip peer's
+// shorter tick, say) goes to the heap instead, and a pop takes the
+// earliest of the heap's top and the lanes' heads, so the order is the
+// same as with the heap alone, event for event.
 type queue struct {
-	h   []event
-	seq uint64
+	h     []event
+	lanes [numLanes]lane
+	seq   uint64
+	n     int
+}
+
+// Lanes, by the kinds they carry (laneOf).
+const (
+	laneLatency  = iota // evTrain, evArrive: now + Config.Latency
+	laneTick            // evTick: now + the tick
+	laneAnnounce        // evAnnounce: now + the announce interval
+	numLanes
+	noLane = -1
+)
+
+func laneOf(k evKind) int {
+	switch k {
+	case evTrain, evArrive:
+		return laneLatency
+	case evTick:
+		return laneTick
+	case evAnnounce:
+		return laneAnnounce
+	}
+	return noLane
+}
+
+// lane is a FIFO of events in (at, seq) order: a ring, a power of two
+// long, holding [head, head+n).
+type lane struct {
+	buf     []event
+	head, n int
+}
+
+func (l *lane) front() *event { return &l.buf[l.head] }
+
+func (l *lane) back() *event { return &l.buf[(l.head+l.n-1)&(len(l.buf)-1)] }
+
+func (l *lane) pushBack(e event) {
+	if l.n == len(l.buf) {
+		buf := make([]event, max(64, 2*len(l.buf)))
+		for i := range l.n {
+			buf[i] = l.buf[(l.head+i)&(len(l.buf)-1)]
+		}
+		l.buf, l.head = buf, 0
+	}
+	l.buf[(l.head+l.n)&(len(l.buf)-1)] = e
+	l.n++
+}
+
+func (l *lane) popFront() event {
+	e := *l.front()
+	*l.front() = event{}
+	l.head = (l.head + 1) & (len(l.buf) - 1)
+	l.n--
+	return e
 }
 
 // arity is the heap's branching factor.
+//
+// The heap is 4-ary, and sifts a hole rather than swapping: a pop walks
+// half as many levels as in a binary heap, each level's four children on
+// two or three cache lines, moving each event once. BenchmarkQueueHold (a
+// pop and a push, heap only) with 1,024 / 16,384 / 262,144 events: 132 /
+// 175 / 292 ns binary with swaps, 106 / 126 / 270 ns so.
 const arity = 4
 
 func before(a, b *event) bool {
@@ -57,6 +118,13 @@ func before(a, b *event) bool {
 func (q *queue) push(e event) {
 	q.seq++
 	e.seq = q.seq
+	q.n++
+	if i := laneOf(e.kind); i != noLane {
+		if l := &q.lanes[i]; l.n == 0 || !before(&e, l.back()) {
+			l.pushBack(e)
+			return
+		}
+	}
 	q.h = append(q.h, event{})
 	i := len(q.h) - 1
 	for i > 0 {
@@ -70,7 +138,27 @@ func (q *queue) push(e event) {
 	q.h[i] = e
 }
 
+// pop removes and returns the earliest event; the queue must not be
+// empty.
 func (q *queue) pop() event {
+	var first *event
+	from := noLane
+	if len(q.h) > 0 {
+		first = &q.h[0]
+	}
+	for i := range q.lanes {
+		if l := &q.lanes[i]; l.n > 0 && (first == nil || before(l.front(), first)) {
+			first, from = l.front(), i
+		}
+	}
+	q.n--
+	if from != noLane {
+		return q.lanes[from].popFront()
+	}
+	return q.popHeap()
+}
+
+func (q *queue) popHeap() event {
 	top := q.h[0]
 	last := len(q.h) - 1
 	e := q.h[last]
@@ -102,4 +190,4 @@ func (q *queue) pop() event {
 	return top
 }
 
-func (q *queue) len() int { return len(q.h) }
+func (q *queue) len() int { return q.n }

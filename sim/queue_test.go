@@ -35,20 +35,35 @@ func TestQueueOrdersByTimeThenSequence(t *testing.T) {
 }
 
 // The simulator pushes while it pops; every pop must return the earliest
-// of what is queued at that moment, ties in push order.
+// of what is queued at that moment, ties in push order. Events of the
+// kinds with lanes come mostly at their lane's fixed delay, as in the
+// simulator, and sometimes at another, which must go to the heap without
+// upsetting the order.
 func TestQueueInterleavedMatchesSortedOrder(t *testing.T) {
+	kinds := []evKind{evUpDone, evTrain, evArrive, evTick, evAnnounce}
+	fixed := map[evKind]time.Duration{evTrain: 2 * time.Millisecond, evArrive: 2 * time.Millisecond,
+		evTick: 3 * time.Millisecond, evAnnounce: 5 * time.Millisecond}
 	var q queue
 	rng := rand.New(rand.NewPCG(3, 4))
 	var pending []key // what the queue should hold, unordered
 	var seq uint64
 	now := time.Duration(0)
+	lanePushes := 0
 	for step := range 20000 {
 		if rng.IntN(3) > 0 || len(pending) == 0 {
 			// Never earlier than the last pop, as in the simulator;
 			// often the same time, to exercise the ties.
+			kind := kinds[rng.IntN(len(kinds))]
 			at := now + time.Duration(rng.IntN(4))*time.Millisecond
+			if d, ok := fixed[kind]; ok && rng.IntN(10) > 0 {
+				at = now + d
+			}
+			heap := len(q.h)
 			seq++
-			q.push(event{at: at})
+			q.push(event{at: at, kind: kind})
+			if len(q.h) == heap {
+				lanePushes++
+			}
 			pending = append(pending, key{at, seq})
 			continue
 		}
@@ -68,6 +83,10 @@ func TestQueueInterleavedMatchesSortedOrder(t *testing.T) {
 		if q.len() != len(pending) {
 			t.Fatalf("step %d: queue holds %d, want %d", step, q.len(), len(pending))
 		}
+	}
+	// Both paths must have been taken for the test to mean anything.
+	if lanePushes == 0 || lanePushes == int(seq) {
+		t.Fatalf("%d of %d pushes went to lanes; want some, not all", lanePushes, seq)
 	}
 }
 
