@@ -20,53 +20,19 @@ import (
 // kept the capacity of their largest load while they waited for reuse:
 // 110 MB of a 10,000-leecher world's 862, where the messages in flight
 // at any moment need a few.
+//
+// A train's messages are kept apart from its items, once for a run of
+// items that carry the same one: a HAVE fan-out is one message and a
+// small item per neighbour, where each item held the whole message and
+// was 40 bytes rather than 16.
 type trainRing struct {
-	items []trainItem // a power of two long
-	// head and tail are positions counted from the start of the run, not
-	// indexes: items[pos&(len-1)] is at pos, and [head, tail) is in
-	// flight, the open train included.
-	head, tail uint64
-	// open is the train being filled, [start, tail), by owner.
+	items ring[trainItem]
+	msgs  ring[packed]
+	// open: a train is being filled, items [start, items.tail), by
+	// owner.
 	open  bool
 	start uint64
 	owner *peer
-}
-
-func (r *trainRing) at(pos uint64) *trainItem {
-	return &r.items[pos&uint64(len(r.items)-1)]
-}
-
-// minTrainRing is the ring's smallest size.
-const minTrainRing = 1024
-
-// push appends it at the tail, doubling the ring when it is full.
-func (r *trainRing) push(it trainItem) {
-	if r.tail-r.head == uint64(len(r.items)) {
-		r.resize(max(2*len(r.items), minTrainRing))
-	}
-	*r.at(r.tail) = it
-	r.tail++
-}
-
-// shrink halves the ring while it is less than a quarter full. A world's
-// start fills it most, when every connection opens with a handshake, a
-// bitfield and an extension handshake at once: 137,404 items in flight
-// at 2,000 leechers. The ring kept the size that burst gave it, 10 MB of
-// that world's 110 MB live heap at its peak.
-func (r *trainRing) shrink() {
-	for len(r.items) > minTrainRing && 4*(r.tail-r.head) < uint64(len(r.items)) {
-		r.resize(len(r.items) / 2)
-	}
-}
-
-// resize moves the items in flight to a ring of size items, a power of
-// two no smaller than their number. Positions stay as they were.
-func (r *trainRing) resize(size int) {
-	items := make([]trainItem, size)
-	for pos := r.head; pos < r.tail; pos++ {
-		items[pos&uint64(size-1)] = *r.at(pos)
-	}
-	r.items = items
 }
 
 // trainItem is one message of a train, addressed by the receiving peer
@@ -76,9 +42,63 @@ func (r *trainRing) resize(size int) {
 // reused and the receiver's engine ignores messages on ids it does not
 // know.
 type trainItem struct {
-	to  *peer
-	id  engine.ConnID
-	msg packed
+	to *peer
+	// id is the receiver's connection id, which the simulator numbers
+	// per peer from 1: 32 bits are plenty.
+	id uint32
+	// msg is the low 32 bits of the message's position in msgs (see
+	// trainRing.msg).
+	msg uint32
+}
+
+// msg returns the message at the position whose low 32 bits are lo: the
+// ring, far shorter than 2^32, indexes by low bits alone.
+func (r *trainRing) msg(lo uint32) *packed { return r.msgs.at(uint64(lo)) }
+
+// ring is a FIFO addressed by position: head and tail count from the
+// start of the run, not indexes, items[pos&(len-1)] is at pos, and
+// [head, tail) is held. Positions stay as they are when it grows or
+// shrinks.
+type ring[T any] struct {
+	items      []T // a power of two long
+	head, tail uint64
+}
+
+func (r *ring[T]) at(pos uint64) *T {
+	return &r.items[pos&uint64(len(r.items)-1)]
+}
+
+// minTrainRing is a ring's smallest size.
+const minTrainRing = 1024
+
+// push appends x at the tail, doubling the ring when it is full.
+func (r *ring[T]) push(x T) {
+	if r.tail-r.head == uint64(len(r.items)) {
+		r.resize(max(2*len(r.items), minTrainRing))
+	}
+	*r.at(r.tail) = x
+	r.tail++
+}
+
+// shrink halves the ring while it is less than a quarter full. A world's
+// start fills it most, when every connection opens with a handshake, a
+// bitfield and an extension handshake at once: 137,404 items in flight
+// at 2,000 leechers. The ring kept the size that burst gave it, 10 MB of
+// that world's 110 MB live heap at its peak.
+func (r *ring[T]) shrink() {
+	for len(r.items) > minTrainRing && 4*(r.tail-r.head) < uint64(len(r.items)) {
+		r.resize(len(r.items) / 2)
+	}
+}
+
+// resize moves the items held to a ring of size items, a power of two no
+// smaller than their number.
+func (r *ring[T]) resize(size int) {
+	items := make([]T, size)
+	for pos := r.head; pos < r.tail; pos++ {
+		items[pos&uint64(size-1)] = *r.at(pos)
+	}
+	r.items = items
 }
 
 // packed is a message as the simulator holds it in trains, uplink queues
@@ -133,9 +153,34 @@ func (s *Sim) send(p *peer, c *conn, m *wire.Message) {
 		s.dispatch()
 	}
 	if !r.open {
-		r.open, r.start, r.owner = true, r.tail, p
+		r.open, r.start, r.owner = true, r.items.tail, p
 	}
-	r.push(trainItem{to: c.to, id: c.toID, msg: pack(m)})
+	r.add(c.to, uint32(c.toID), pack(m))
+}
+
+// add appends a message for to's connection id to the open train. The
+// train's last message, if it has one, is shared when equal.
+func (r *trainRing) add(to *peer, id uint32, pk packed) {
+	if r.items.tail == r.start || *r.msgs.at(r.msgs.tail - 1) != pk {
+		r.msgs.push(pk)
+	}
+	r.items.push(trainItem{to: to, id: id, msg: uint32(r.msgs.tail - 1)})
+}
+
+// release frees the train at the head, which ends before position end,
+// with its messages.
+func (r *trainRing) release(end uint64) {
+	// The train's messages end with its last item's.
+	msgEnd := r.msgs.head + uint64(r.items.at(end-1).msg-uint32(r.msgs.head)) + 1
+	for pos := r.items.head; pos < end; pos++ {
+		*r.items.at(pos) = trainItem{}
+	}
+	for pos := r.msgs.head; pos < msgEnd; pos++ {
+		*r.msgs.at(pos) = packed{}
+	}
+	r.items.head, r.msgs.head = end, msgEnd
+	r.items.shrink()
+	r.msgs.shrink()
 }
 
 // dispatch schedules the open train, if there is one.
@@ -145,14 +190,14 @@ func (s *Sim) dispatch() {
 		return
 	}
 	r.open, r.owner = false, nil
-	s.q.push(event{at: s.now + s.cfg.Latency, kind: evTrain, first: r.start, peer: int32(r.tail - r.start)})
+	s.q.push(event{at: s.now + s.cfg.Latency, kind: evTrain, first: r.start, peer: int32(r.items.tail - r.start)})
 }
 
 // deliverTrain hands each message of the n-message train at first to its
 // receiver.
 func (s *Sim) deliverTrain(first uint64, n int) {
 	r := &s.trains
-	if first != r.head {
+	if first != r.items.head {
 		panic("sim: trains arriving out of order")
 	}
 	end := first + uint64(n)
@@ -161,21 +206,19 @@ func (s *Sim) deliverTrain(first uint64, n int) {
 	// cache misses overlap rather than come one at a time.
 	var warm uint64
 	for pos := first; pos < end; pos++ {
-		it := r.at(pos)
-		if it.msg.whole == nil && !it.to.gone {
-			m := wire.Message{Type: it.msg.typ, Index: it.msg.index}
-			warm += it.to.eng.Warm(it.id, &m)
+		it := r.items.at(pos)
+		if pk := r.msg(it.msg); pk.whole == nil && !it.to.gone {
+			m := wire.Message{Type: pk.typ, Index: pk.index}
+			warm += it.to.eng.Warm(engine.ConnID(it.id), &m)
 		}
 	}
 	s.warmth += warm
 	for pos := first; pos < end; pos++ {
-		// receive may send, and so grow the ring: look the item up
+		// receive may send, and so grow the rings: look the item up
 		// afresh each time.
-		it := r.at(pos)
-		to, id, m := it.to, it.id, s.unpack(&it.msg)
-		*it = trainItem{}
-		s.receive(to, id, &m)
+		it := r.items.at(pos)
+		m := s.unpack(r.msg(it.msg))
+		s.receive(it.to, engine.ConnID(it.id), &m)
 	}
-	r.head = end
-	r.shrink()
+	r.release(end)
 }

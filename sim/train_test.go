@@ -3,17 +3,17 @@ package sim
 import (
 	"testing"
 
-	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/wire"
 )
 
-// TestTrainRingKeepsOrderAcrossGrowth: items keep their positions, and so
+// TestRingKeepsOrderAcrossGrowth: items keep their positions, and so
 // their order, when the ring wraps and when it grows while wrapped.
-func TestTrainRingKeepsOrderAcrossGrowth(t *testing.T) {
-	var r trainRing
-	next, want := engine.ConnID(1), engine.ConnID(1)
+func TestRingKeepsOrderAcrossGrowth(t *testing.T) {
+	var r ring[uint64]
+	next, want := uint64(1), uint64(1)
 	take := func(n int) {
 		for range n {
-			if got := r.at(r.head).id; got != want {
+			if got := *r.at(r.head); got != want {
 				t.Fatalf("at head %d: item %d, want %d", r.head, got, want)
 			}
 			r.head++
@@ -24,12 +24,12 @@ func TestTrainRingKeepsOrderAcrossGrowth(t *testing.T) {
 	// that the live items wrap, and again past the size, which grows the
 	// ring with its items wrapped.
 	for range 1024 {
-		r.push(trainItem{id: next})
+		r.push(next)
 		next++
 	}
 	take(1000)
 	for range 1500 {
-		r.push(trainItem{id: next})
+		r.push(next)
 		next++
 	}
 	if len(r.items) != 2048 {
@@ -41,14 +41,14 @@ func TestTrainRingKeepsOrderAcrossGrowth(t *testing.T) {
 	}
 }
 
-// TestTrainRingShrinks: a ring that grew for a burst gives the memory
+// TestRingShrinks: a ring that grew for a burst gives the memory
 // back once the burst has been delivered, and keeps its items in order
 // through the shrinking.
-func TestTrainRingShrinks(t *testing.T) {
-	var r trainRing
-	next, want := engine.ConnID(1), engine.ConnID(1)
+func TestRingShrinks(t *testing.T) {
+	var r ring[uint64]
+	next, want := uint64(1), uint64(1)
 	for range 100_000 {
-		r.push(trainItem{id: next})
+		r.push(next)
 		next++
 	}
 	grown := len(r.items)
@@ -56,14 +56,14 @@ func TestTrainRingShrinks(t *testing.T) {
 	// deliverTrain does, and push a few more meanwhile.
 	for r.tail-r.head > 300 {
 		for range 50 {
-			if got := r.at(r.head).id; got != want {
+			if got := *r.at(r.head); got != want {
 				t.Fatalf("at head %d: item %d, want %d", r.head, got, want)
 			}
-			*r.at(r.head) = trainItem{}
+			*r.at(r.head) = 0
 			r.head++
 			want++
 		}
-		r.push(trainItem{id: next})
+		r.push(next)
 		next++
 		r.shrink()
 	}
@@ -71,7 +71,7 @@ func TestTrainRingShrinks(t *testing.T) {
 		t.Fatalf("ring of %d after growing to %d and draining to %d items, want %d", len(r.items), grown, r.tail-r.head, minTrainRing)
 	}
 	for r.head < r.tail {
-		if got := r.at(r.head).id; got != want {
+		if got := *r.at(r.head); got != want {
 			t.Fatalf("at head %d: item %d, want %d", r.head, got, want)
 		}
 		r.head++
@@ -79,5 +79,67 @@ func TestTrainRingShrinks(t *testing.T) {
 	}
 	if want != next {
 		t.Fatalf("took up to %d, pushed up to %d", want, next)
+	}
+}
+
+// TestTrainSharesRepeatedMessages: a train keeps a message once for a run
+// of items that carry it, never shares one with an earlier train (which
+// frees it on arrival), and every item reads back its own message while
+// the rings grow and positions pass 2^32 (items keep only their low 32
+// bits).
+func TestTrainSharesRepeatedMessages(t *testing.T) {
+	var r trainRing
+	const start = 1<<32 - 3
+	r.items.head, r.items.tail, r.msgs.head, r.msgs.tail = start, start, start, start
+	a, b := &peer{id: 1}, &peer{id: 2}
+	have5 := packed{typ: wire.Have, index: 5}
+	req := packed{typ: wire.Request, index: 5, length: 16 << 10}
+	type sent struct {
+		to *peer
+		id uint32
+		pk packed
+	}
+	var want []sent
+	open := func() { r.open, r.start = true, r.items.tail }
+	add := func(to *peer, id uint32, pk packed) {
+		r.add(to, id, pk)
+		want = append(want, sent{to, id, pk})
+	}
+	check := func(from uint64) {
+		t.Helper()
+		for pos := from; pos < r.items.tail; pos++ {
+			it := r.items.at(pos)
+			got := sent{it.to, it.id, *r.msg(it.msg)}
+			if w := want[pos-start]; got != w {
+				t.Fatalf("item at %d: %+v, want %+v", pos, got, w)
+			}
+		}
+	}
+
+	open()
+	add(a, 1, have5)
+	add(b, 2, have5)
+	add(a, 1, req)
+	add(b, 2, have5)
+	r.open = false
+	if n := r.msgs.tail - r.msgs.head; n != 3 {
+		t.Fatalf("first train holds %d messages, want 3 (have, request, have)", n)
+	}
+	firstEnd := r.items.tail
+
+	open()
+	add(a, 1, have5) // equal to the first train's last message: its own copy
+	for i := range 3000 {
+		add(b, 2, packed{typ: wire.Have, index: uint32(i / 2)})
+	}
+	r.open = false
+	check(start)
+	r.release(firstEnd)
+	if r.items.head != firstEnd || r.msgs.head != start+3 {
+		t.Fatalf("after the first train: items from %d, messages from %d; want %d and %d", r.items.head, r.msgs.head, firstEnd, start+3)
+	}
+	check(firstEnd)
+	if n := r.msgs.tail - r.msgs.head; n != 1+1500 {
+		t.Fatalf("second train holds %d messages, want 1501", n)
 	}
 }
