@@ -21,7 +21,7 @@ type conn struct {
 	open bool
 	inRR bool
 	// queue holds messages waiting for the owner's uplink.
-	queue []item
+	queue []packed
 	// cap, once a choker has shaped the connection (BitTyrant,
 	// PropShare), limits its upload; nil until then, as for most
 	// connections, which keeps conn at 80 bytes rather than 112.
@@ -35,17 +35,10 @@ type connCap struct {
 	bucket bucket
 }
 
-// item is a message waiting to be sent.
-type item struct {
-	msg    packed
-	size   int32 // on the wire
-	upload bool  // an engine Upload: report UploadDone when it leaves
-}
-
 // flight is a message on its way from one peer to another.
 type flight struct {
 	from *conn
-	item item
+	msg  packed
 }
 
 // uplink releases a peer's outgoing messages one at a time, as its
@@ -155,7 +148,7 @@ func (b *bucket) readyAt(now time.Duration, n int, rate, size float64) time.Dura
 const controlSize = 64
 
 // enqueue queues a message on c for its owner's uplink.
-func (s *Sim) enqueue(c *conn, it item) {
+func (s *Sim) enqueue(c *conn, it packed) {
 	if !c.open {
 		return
 	}
@@ -187,17 +180,17 @@ func (s *Sim) serveUp(p *peer) {
 		}
 		if cc := c.cap; cc != nil && cc.rate > 0 {
 			cb := burst(cc.rate, connBurstMin)
-			if at := cc.bucket.readyAt(s.now, int(c.queue[0].size), cc.rate, cb); at > s.now {
+			if at := cc.bucket.readyAt(s.now, c.queue[0].wireLength(), cc.rate, cb); at > s.now {
 				u.rr = append(u.rr, c) // not yet: to the back
 				if wake < 0 || at < wake {
 					wake = at
 				}
 				continue
 			}
-			cc.bucket.reserve(s.now, int(c.queue[0].size), cc.rate, cb)
+			cc.bucket.reserve(s.now, c.queue[0].wireLength(), cc.rate, cb)
 		}
 		it := c.queue[0]
-		c.queue[0] = item{}
+		c.queue[0] = packed{}
 		c.queue = c.queue[1:]
 		if len(c.queue) > 0 {
 			u.rr = append(u.rr, c)
@@ -205,7 +198,7 @@ func (s *Sim) serveUp(p *peer) {
 			c.inRR = false
 			c.queue = nil
 		}
-		d := u.bucket.reserve(s.now, int(it.size), u.rate, burst(u.rate, linkBurstMin))
+		d := u.bucket.reserve(s.now, it.wireLength(), u.rate, burst(u.rate, linkBurstMin))
 		u.busy = true
 		s.q.push(event{at: s.now + d, kind: evUpDone, fl: s.newFlight(c, it)})
 		return
@@ -216,14 +209,14 @@ func (s *Sim) serveUp(p *peer) {
 	}
 }
 
-func (s *Sim) newFlight(c *conn, it item) *flight {
+func (s *Sim) newFlight(c *conn, it packed) *flight {
 	var f *flight
 	if n := len(s.free); n > 0 {
 		f, s.free = s.free[n-1], s.free[:n-1]
 	} else {
 		f = new(flight)
 	}
-	f.from, f.item = c, it
+	f.from, f.msg = c, it
 	return f
 }
 
@@ -236,8 +229,8 @@ func (s *Sim) freeFlight(f *flight) {
 func (s *Sim) upDone(f *flight) {
 	p := f.from.owner
 	p.up.busy = false
-	if f.item.upload && f.from.open {
-		p.eng.UploadDone(f.from.id, int(f.item.msg.length), s.now)
+	if f.msg.upload && f.from.open {
+		p.eng.UploadDone(f.from.id, int(f.msg.length), s.now)
 		s.apply(p)
 	}
 	s.q.push(event{at: s.now + s.cfg.Latency, kind: evArrive, fl: f})
@@ -276,7 +269,7 @@ func (s *Sim) serveDown(p *peer) {
 		d.fifo, d.head = d.fifo[:n], 0
 	}
 	d.busy = true
-	wait := d.bucket.reserve(s.now, int(f.item.size), d.rate, burst(d.rate, linkBurstMin))
+	wait := d.bucket.reserve(s.now, f.msg.wireLength(), d.rate, burst(d.rate, linkBurstMin))
 	s.q.push(event{at: s.now + wait, kind: evDownDone, fl: f})
 }
 
@@ -291,7 +284,7 @@ func (s *Sim) downDone(f *flight) {
 // deliver hands a message that crossed the links to its receiver.
 func (s *Sim) deliver(f *flight) {
 	if to := f.from.remote; to.open {
-		m := s.unpack(&f.item.msg)
+		m := s.unpack(&f.msg)
 		s.receive(to.owner, to.id, &m)
 	}
 	s.freeFlight(f)

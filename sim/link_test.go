@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/wire"
 )
 
 const block = 16<<10 + 13 // a block's PIECE message on the wire
@@ -72,9 +73,11 @@ func TestShapedConnection(t *testing.T) {
 	p := &peer{up: uplink{rate: up}}
 	slow := &conn{id: 1, owner: p, open: true, cap: &connCap{rate: capped}}
 	fast := &conn{id: 2, owner: p, open: true}
+	// A piece message of block bytes in all.
+	msg := packed{typ: wire.Piece, length: block - 13}
 	for range 200 {
-		s.enqueue(slow, item{size: block})
-		s.enqueue(fast, item{size: block})
+		s.enqueue(slow, msg)
+		s.enqueue(fast, msg)
 	}
 	const horizon = 4 * time.Second
 	sent := map[*conn]int{}
@@ -86,7 +89,7 @@ func TestShapedConnection(t *testing.T) {
 		s.now = e.at
 		switch e.kind {
 		case evUpDone:
-			sent[e.fl.from] += int(e.fl.item.size)
+			sent[e.fl.from] += e.fl.msg.wireLength()
 			p.up.busy = false
 			s.freeFlight(e.fl)
 		case evUpWake:

@@ -517,7 +517,9 @@ func (s *Sim) apply(p *peer) {
 			case engine.Upload:
 				if c := s.connByID(p, a.Conn); c != nil {
 					m := wire.Message{Type: wire.Piece, Index: a.Piece, Begin: a.Begin, Block: s.zero[:a.Length]}
-					s.enqueue(c, item{msg: pack(&m), size: int32(m.WireLength()), upload: true})
+					pk := pack(&m)
+					pk.upload = true
+					s.enqueue(c, pk)
 				}
 			case engine.Verify:
 				// Nobody lies in the simulator: every piece is good.

@@ -107,9 +107,26 @@ func (r *ring[T]) resize(size int) {
 // the simulator's blocks carry no data. The rare message with more (a
 // bitfield, an extension message, a keep-alive) is kept whole.
 type packed struct {
-	typ                  wire.Type
+	typ wire.Type
+	// upload, in an uplink queue or a flight: the message is an engine
+	// Upload, whose UploadDone is due when it leaves. It sits in typ's
+	// padding, which keeps a queued message at 24 bytes and a flight at
+	// 32 rather than 32 and 48.
+	upload               bool
 	index, begin, length uint32
 	whole                *wire.Message
+}
+
+// wireLength is the message's size on the wire.
+func (pk *packed) wireLength() int {
+	switch {
+	case pk.whole != nil:
+		return pk.whole.WireLength()
+	case pk.typ == wire.Piece:
+		return 4 + 1 + 8 + int(pk.length)
+	}
+	m := wire.Message{Type: pk.typ}
+	return m.WireLength()
 }
 
 func pack(m *wire.Message) packed {
@@ -141,7 +158,7 @@ func (s *Sim) unpack(pk *packed) wire.Message {
 func (s *Sim) send(p *peer, c *conn, m *wire.Message) {
 	size := m.WireLength()
 	if size >= controlSize {
-		s.enqueue(c, item{msg: pack(m), size: int32(size)})
+		s.enqueue(c, pack(m))
 		return
 	}
 	r := &s.trains

@@ -143,3 +143,21 @@ func TestTrainSharesRepeatedMessages(t *testing.T) {
 		t.Fatalf("second train holds %d messages, want 1501", n)
 	}
 }
+
+// TestPackedWireLength: a packed message's size is its wire message's,
+// for the packed forms and a whole one.
+func TestPackedWireLength(t *testing.T) {
+	for _, m := range []wire.Message{
+		{Type: wire.Piece, Index: 3, Begin: 16 << 10, Block: make([]byte, 1000)},
+		{Type: wire.Request, Index: 3, Begin: 16 << 10, Length: 16 << 10},
+		{Type: wire.Have, Index: 7},
+		{Type: wire.Interested},
+		{Type: wire.Bitfield, Bitfield: []byte{0xff, 0x80}},
+		{KeepAlive: true},
+	} {
+		pk := pack(&m)
+		if got, want := pk.wireLength(), m.WireLength(); got != want {
+			t.Errorf("%v: packed length %d, wire length %d", m.Type, got, want)
+		}
+	}
+}
