@@ -249,7 +249,10 @@ func Run(cfg Config) (*lab.Run, Stats, error) {
 	}
 	s.run.End = s.now
 	s.run.Verified = s.accountsBalance()
-	return &s.run, Stats{Events: s.stats.events, Messages: s.stats.messages}, nil
+	// A copy, so that the record does not keep the whole world (its
+	// engines, rings and queue) reachable after the run.
+	run := s.run
+	return &run, Stats{Events: s.stats.events, Messages: s.stats.messages}, nil
 }
 
 // restarting reports whether some slot reincarnates, so that the world
