@@ -39,7 +39,7 @@ type peer struct {
 	has     bitfield.Bitfield // inline: every HAVE touches it
 	id      ConnID
 	counted bool // has was added to availability (first bitfield/have seen)
-	closing bool // we asked for Close; ignore it until RemovePeer
+	closing bool // we asked for Close, or it was removed: ignore it
 	fast    bool // negotiated: both sides offered it
 	ext     bool
 

@@ -290,13 +290,25 @@ func (t *Torrent) RemovePeer(c ConnID, now time.Duration) {
 	}
 	// Other peers may now get the blocks it held.
 	t.fillAll()
+	// A driver may still hold a ref to it (PeerRef): what comes
+	// through one now is ignored, as for a connection we are closing.
+	// Set last, since the cleanup above treats closing peers apart.
+	p.closing = true
 }
 
 // Receive handles one message from a connection. msg's slices are only
 // read during the call, except that Write actions alias the block.
 func (t *Torrent) Receive(c ConnID, msg *wire.Message, now time.Duration) {
+	t.receive(t.byConn.get(c), msg, now)
+}
+
+// ReceiveRef is Receive through a connection's ref (see PeerRef).
+func (t *Torrent) ReceiveRef(r PeerRef, msg *wire.Message, now time.Duration) {
+	t.receive(r.p, msg, now)
+}
+
+func (t *Torrent) receive(p *peer, msg *wire.Message, now time.Duration) {
 	t.now = now
-	p := t.byConn.get(c)
 	if p == nil || p.closing || msg.KeepAlive {
 		return
 	}

@@ -14,7 +14,13 @@ import "github.com/swarmlab/swarmlab/wire"
 // makes reads that do not depend on each other, which the processor
 // overlaps, and Receive then finds them in the cache.
 func (t *Torrent) Warm(c ConnID, m *wire.Message) uint64 {
-	p := t.byConn.get(c)
+	return t.warm(t.byConn.get(c), m)
+}
+
+// WarmRef is Warm through a connection's ref (see PeerRef).
+func (t *Torrent) WarmRef(r PeerRef, m *wire.Message) uint64 { return t.warm(r.p, m) }
+
+func (t *Torrent) warm(p *peer, m *wire.Message) uint64 {
 	if p == nil {
 		return 0
 	}

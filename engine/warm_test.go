@@ -14,15 +14,7 @@ import (
 // reads (the peer's bit for a HAVE's piece), and a torrent warmed before
 // every message acts exactly as one that is not.
 func TestWarmReadsAndChangesNothing(t *testing.T) {
-	newTorrent := func() *engine.Torrent {
-		e, err := engine.New(engine.Config{Layout: smallLayout, Picker: picker.Rarest{}, Choker: choker.NewTitForTat(),
-			Rand: rand.New(rand.NewPCG(1, 1)), Fast: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.AddPeer(1, engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true)}, 0)
-		return e
-	}
+	newTorrent := func() *engine.Torrent { return newWarmTorrent(t) }
 	script := []wire.Message{
 		{Type: wire.Bitfield, Bitfield: []byte{0x80}},
 		{Type: wire.Have, Index: 1},
@@ -51,6 +43,19 @@ func TestWarmReadsAndChangesNothing(t *testing.T) {
 	if got := warmed.Warm(7, &script[1]); got != 0 {
 		t.Errorf("Warm of an unknown connection = %d, want 0", got)
 	}
+}
+
+// newWarmTorrent is a torrent of smallLayout with nothing yet and one
+// connection, id 1, that offered the fast extension.
+func newWarmTorrent(t *testing.T) *engine.Torrent {
+	t.Helper()
+	e, err := engine.New(engine.Config{Layout: smallLayout, Picker: picker.Rarest{}, Choker: choker.NewTitForTat(),
+		Rand: rand.New(rand.NewPCG(1, 1)), Fast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.AddPeer(1, engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true)}, 0)
+	return e
 }
 
 func sameActions(a, b []engine.Action) bool {

@@ -15,11 +15,14 @@ type conn struct {
 	remote *conn
 	// to and toID are remote.owner and remote.id, kept here as well:
 	// every HAVE sent reads them, and c is at hand where remote is one
-	// more cache miss away.
-	to   *peer
-	toID engine.ConnID
-	open bool
-	inRR bool
+	// more cache miss away. toRef is the remote engine's ref for the
+	// connection (engine.PeerRef), which delivers without a lookup by
+	// id; zero until the remote engine has the connection.
+	to    *peer
+	toRef engine.PeerRef
+	toID  uint32 // the simulator numbers ids per peer from 1
+	open  bool
+	inRR  bool
 	// queue holds messages waiting for the owner's uplink.
 	queue []packed
 	// cap, once a choker has shaped the connection (BitTyrant,
@@ -283,19 +286,24 @@ func (s *Sim) downDone(f *flight) {
 
 // deliver hands a message that crossed the links to its receiver.
 func (s *Sim) deliver(f *flight) {
-	if to := f.from.remote; to.open {
+	if c := f.from; c.remote.open {
 		m := s.unpack(&f.msg)
-		s.receive(to.owner, to.id, &m)
+		s.receive(c.to, c.toRef, c.toID, &m)
 	}
 	s.freeFlight(f)
 }
 
-// receive hands m to p's engine on its connection id, unless p has left,
-// and carries out what the engine does in answer.
-func (s *Sim) receive(p *peer, id engine.ConnID, m *wire.Message) {
-	if !p.gone {
-		s.stats.messages++
-		p.eng.Receive(id, m, s.now)
-		s.apply(p)
+// receive hands m to p's engine on its connection, by ref (see
+// trainItem) or, while the sender has none, by id, unless p has left, and
+// carries out what the engine does in answer.
+func (s *Sim) receive(p *peer, ref engine.PeerRef, id uint32, m *wire.Message) {
+	if p.gone {
+		return
 	}
+	if ref == (engine.PeerRef{}) {
+		ref = p.eng.Ref(engine.ConnID(id))
+	}
+	s.stats.messages++
+	p.eng.ReceiveRef(ref, m, s.now)
+	s.apply(p)
 }

@@ -428,7 +428,7 @@ func (s *Sim) connect(a, b *peer) {
 	cb := &conn{id: engine.ConnID(len(b.byID) + 1), owner: b, open: true}
 	a.byID, b.byID = append(a.byID, ca), append(b.byID, cb)
 	ca.remote, cb.remote = cb, ca
-	ca.to, ca.toID, cb.to, cb.toID = b, cb.id, a, ca.id
+	ca.to, ca.toID, cb.to, cb.toID = b, uint32(cb.id), a, uint32(ca.id)
 	a.conns, b.conns = append(a.conns, ca), append(b.conns, cb)
 	res := wire.Reserved{}.WithExtensions(true).WithFast(true)
 	// The engines share one action buffer, so each one's actions are
@@ -437,6 +437,9 @@ func (s *Sim) connect(a, b *peer) {
 	s.apply(a)
 	if cb.open { // a may have closed the connection at once
 		b.eng.AddPeer(cb.id, engine.PeerInfo{Reserved: res}, s.now)
+		// a's first messages have left already, without b's ref:
+		// they are delivered by id.
+		ca.toRef, cb.toRef = b.eng.Ref(cb.id), a.eng.Ref(ca.id)
 		s.apply(b)
 	}
 }

@@ -36,15 +36,17 @@ type trainRing struct {
 }
 
 // trainItem is one message of a train, addressed by the receiving peer
-// and its id for the connection rather than by the connection: delivering
-// hundreds of millions of HAVEs, each pointer followed is a cache miss.
-// A connection closed meanwhile needs no check here, since its id is not
-// reused and the receiver's engine ignores messages on ids it does not
-// know.
+// and its engine's ref for the connection rather than by the connection:
+// delivering hundreds of millions of HAVEs, each pointer followed is a
+// cache miss. A connection closed meanwhile needs no check here: the
+// receiver's engine ignores messages through the ref of a connection it
+// removed.
 type trainItem struct {
-	to *peer
+	to  *peer
+	ref engine.PeerRef
 	// id is the receiver's connection id, which the simulator numbers
-	// per peer from 1: 32 bits are plenty.
+	// per peer from 1: 32 bits are plenty. Only messages sent before the
+	// receiver's engine had the connection, which carry no ref, need it.
 	id uint32
 	// msg is the low 32 bits of the message's position in msgs (see
 	// trainRing.msg).
@@ -172,16 +174,17 @@ func (s *Sim) send(p *peer, c *conn, m *wire.Message) {
 	if !r.open {
 		r.open, r.start, r.owner = true, r.items.tail, p
 	}
-	r.add(c.to, uint32(c.toID), pack(m))
+	r.add(c.to, c.toRef, c.toID, pack(m))
 }
 
-// add appends a message for to's connection id to the open train. The
-// train's last message, if it has one, is shared when equal.
-func (r *trainRing) add(to *peer, id uint32, pk packed) {
+// add appends a message for to's connection (ref, or id if ref is zero)
+// to the open train. The train's last message, if it has one, is shared
+// when equal.
+func (r *trainRing) add(to *peer, ref engine.PeerRef, id uint32, pk packed) {
 	if r.items.tail == r.start || *r.msgs.at(r.msgs.tail - 1) != pk {
 		r.msgs.push(pk)
 	}
-	r.items.push(trainItem{to: to, id: id, msg: uint32(r.msgs.tail - 1)})
+	r.items.push(trainItem{to: to, ref: ref, id: id, msg: uint32(r.msgs.tail - 1)})
 }
 
 // release frees the train at the head, which ends before position end,
@@ -226,7 +229,9 @@ func (s *Sim) deliverTrain(first uint64, n int) {
 		it := r.items.at(pos)
 		if pk := r.msg(it.msg); pk.whole == nil && !it.to.gone {
 			m := wire.Message{Type: pk.typ, Index: pk.index}
-			warm += it.to.eng.Warm(engine.ConnID(it.id), &m)
+			if it.ref != (engine.PeerRef{}) {
+				warm += it.to.eng.WarmRef(it.ref, &m)
+			}
 		}
 	}
 	s.warmth += warm
@@ -235,7 +240,7 @@ func (s *Sim) deliverTrain(first uint64, n int) {
 		// afresh each time.
 		it := r.items.at(pos)
 		m := s.unpack(r.msg(it.msg))
-		s.receive(it.to, engine.ConnID(it.id), &m)
+		s.receive(it.to, it.ref, it.id, &m)
 	}
 	r.release(end)
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"testing"
 
+	"github.com/swarmlab/swarmlab/engine"
 	"github.com/swarmlab/swarmlab/wire"
 )
 
@@ -102,7 +103,7 @@ func TestTrainSharesRepeatedMessages(t *testing.T) {
 	var want []sent
 	open := func() { r.open, r.start = true, r.items.tail }
 	add := func(to *peer, id uint32, pk packed) {
-		r.add(to, id, pk)
+		r.add(to, engine.PeerRef{}, id, pk)
 		want = append(want, sent{to, id, pk})
 	}
 	check := func(from uint64) {
