@@ -24,7 +24,7 @@ import (
 // A train's messages are kept apart from its items, once for a run of
 // items that carry the same one: a HAVE fan-out is one message and a
 // small item per neighbour, where each item held the whole message and
-// was 40 bytes rather than 16.
+// was 40 bytes rather than 24.
 type trainRing struct {
 	items ring[trainItem]
 	msgs  ring[packed]
