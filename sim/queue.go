@@ -47,7 +47,6 @@ type queue struct {
 	h     []event
 	lanes [numLanes]lane
 	seq   uint64
-	n     int
 }
 
 // Lanes, by the kinds they carry (laneOf).
@@ -118,7 +117,6 @@ func before(a, b *event) bool {
 func (q *queue) push(e event) {
 	q.seq++
 	e.seq = q.seq
-	q.n++
 	if i := laneOf(e.kind); i != noLane {
 		if l := &q.lanes[i]; l.n == 0 || !before(&e, l.back()) {
 			l.pushBack(e)
@@ -151,7 +149,6 @@ func (q *queue) pop() event {
 			first, from = l.front(), i
 		}
 	}
-	q.n--
 	if from != noLane {
 		return q.lanes[from].popFront()
 	}
@@ -190,4 +187,10 @@ func (q *queue) popHeap() event {
 	return top
 }
 
-func (q *queue) len() int { return q.n }
+func (q *queue) len() int {
+	n := len(q.h)
+	for i := range q.lanes {
+		n += q.lanes[i].n
+	}
+	return n
+}
