@@ -119,17 +119,8 @@ func TestFrameReaderMatchesWireReader(t *testing.T) {
 // loopbackPair returns both ends of a TCP connection on 127.0.0.1.
 func loopbackPair(t *testing.T) (client, server net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	client, err = net.Dial("tcp", ln.Addr().String())
+	addr, accepted := acceptOnce(t)
+	client, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +130,25 @@ func loopbackPair(t *testing.T) (client, server net.Conn) {
 	}
 	t.Cleanup(func() { client.Close(); server.Close() })
 	return client, server
+}
+
+// acceptOnce listens on 127.0.0.1 and accepts one connection, which it
+// sends on the channel (nil if the accept failed). The listener closes
+// once it has accepted, or when the test ends.
+func acceptOnce(t *testing.T) (addr string, accepted <-chan net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	ch := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		ln.Close()
+		ch <- c
+	}()
+	return ln.Addr().String(), ch
 }
 
 // writeChunks writes data to w in pieces of random size, then closes it.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/swarmlab/swarmlab/live"
 	"github.com/swarmlab/swarmlab/wire"
 )
 
@@ -122,19 +123,12 @@ func TestCloseEndsDialsUnderWay(t *testing.T) {
 	mi, _ := makeTorrent(t, seedDir, "content.bin", 64<<10, 64<<10)
 	leech := startPeer(t, mi, leechDir, false, nil, 2)
 	// A listener that accepts and never answers the handshake.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		if c, err := ln.Accept(); err == nil {
-			accepted <- c
-		}
-	}()
-	leech.torrent.KeepPeers([]netip.AddrPort{netip.MustParseAddrPort(ln.Addr().String())})
+	addr, accepted := live.AcceptOnce(t)
+	leech.torrent.KeepPeers([]netip.AddrPort{netip.MustParseAddrPort(addr)})
 	held := <-accepted
+	if held == nil {
+		t.Fatal("accept failed")
+	}
 	defer held.Close()
 	closeWithin(t, 5*time.Second, "a dial stuck in its handshake", leech.torrent.Close)
 	held.SetReadDeadline(time.Now().Add(5 * time.Second))
