@@ -172,7 +172,11 @@ func (t *Torrent) PeerStats(c ConnID) (PeerStats, bool) {
 }
 
 // Actions appends what the engine wants done to dst, forgets it, and
-// returns dst. Call it after every input.
+// returns the result. Call it after every input.
+//
+// As with append, use the result, not dst: given an empty dst, the engine
+// hands over its own array and keeps dst's for the actions to come, so
+// dst must not be written to afterwards.
 func (t *Torrent) Actions(dst []Action) []Action {
 	return t.actions.take(t, dst)
 }

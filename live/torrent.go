@@ -413,8 +413,10 @@ func (t *Torrent) execute() (keptBlock bool) {
 				c.shape(a.Rate)
 			}
 		}
-		a.Data = nil
 	}
+	// Drop what the actions point to (block buffers now the disk's,
+	// messages sent): the next Actions hands this array to the engine.
+	clear(t.acts)
 	return keptBlock
 }
 
