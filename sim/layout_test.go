@@ -27,3 +27,18 @@ func TestLayoutSizes(t *testing.T) {
 		}
 	}
 }
+
+// TestConnEndsLieTogether checks that a peer's connection ends come one
+// after another in memory, a block at a time: a HAVE fan-out reads them
+// in that order, as a run the processor fetches ahead (see newConn).
+func TestConnEndsLieTogether(t *testing.T) {
+	var p peer
+	first := p.newConn()
+	for i := 1; i < connBlock; i++ {
+		c := p.newConn()
+		at := uintptr(unsafe.Pointer(c)) - uintptr(unsafe.Pointer(first))
+		if want := uintptr(i) * unsafe.Sizeof(conn{}); at != want {
+			t.Fatalf("end %d is %d bytes past the first, want %d", i, at, want)
+		}
+	}
+}

