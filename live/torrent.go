@@ -375,10 +375,31 @@ func (t *Torrent) record(c *conn) *PeerRecord {
 
 // execute carries out the engine's actions. It reports whether one of
 // them kept a block buffer (a Write), which then belongs to the disk.
+//
+// Carrying out a Close removes the connection from the engine, which
+// then acts again: the blocks it had asked of that peer are asked of
+// others. execute takes actions until there are none, so those go out
+// now rather than at the next message or tick.
 func (t *Torrent) execute() (keptBlock bool) {
-	t.acts = t.eng.Actions(t.acts[:0])
-	for i := range t.acts {
-		a := &t.acts[i]
+	for {
+		t.acts = t.eng.Actions(t.acts[:0])
+		if len(t.acts) == 0 {
+			return keptBlock
+		}
+		if t.carryOut(t.acts) {
+			keptBlock = true
+		}
+		// Drop what the actions point to (block buffers now the
+		// disk's, messages sent): the next Actions hands this array
+		// to the engine.
+		clear(t.acts)
+	}
+}
+
+// carryOut does what acts ask, and reports whether a Write kept a block.
+func (t *Torrent) carryOut(acts []engine.Action) (keptBlock bool) {
+	for i := range acts {
+		a := &acts[i]
 		switch a.Kind {
 		case engine.Send:
 			if c := t.conns[a.Conn]; c != nil {
@@ -414,9 +435,6 @@ func (t *Torrent) execute() (keptBlock bool) {
 			}
 		}
 	}
-	// Drop what the actions point to (block buffers now the disk's,
-	// messages sent): the next Actions hands this array to the engine.
-	clear(t.acts)
 	return keptBlock
 }
 
