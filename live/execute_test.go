@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/swarmlab/swarmlab/choker"
 	"github.com/swarmlab/swarmlab/engine"
@@ -33,7 +34,7 @@ func TestExecuteCarriesOutWhatACloseSetsOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	tor := &Torrent{c: &Client{}, eng: eng, log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		conns: map[engine.ConnID]*conn{}, history: map[netip.AddrPort]*PeerRecord{}}
+		start: time.Now(), conns: map[engine.ConnID]*conn{}, history: map[netip.AddrPort]*PeerRecord{}}
 	a, b := idleConn(t, tor, 1), idleConn(t, tor, 2)
 	for _, c := range []*conn{a, b} {
 		tor.handle(event{kind: evAdded, conn: c})
