@@ -161,3 +161,30 @@ func TestCapsHonoured(t *testing.T) {
 		})
 	}
 }
+
+// TestClosedConnectionDropsFlights: disconnect closes both ends at once,
+// which deliver relies on when it reads only the sender's end, and a
+// message still in flight when the connection closes is not delivered.
+func TestClosedConnectionDropsFlights(t *testing.T) {
+	s := newSim(flashCrowd(1, "rarest", 1<<20, 1<<20, 1<<20).withDefaults())
+	s.join(0)
+	s.join(1) // its announce finds the seed and connects
+	a, b := s.slots[0], s.slots[1]
+	if len(a.conns) != 1 || len(b.conns) != 1 {
+		t.Fatalf("seed has %d connections, leecher %d; want one each", len(a.conns), len(b.conns))
+	}
+	ca, cb := a.conns[0], b.conns[0]
+	if ca.to != b || cb.to != a || ca.remote != cb {
+		t.Fatal("connection ends do not point at each other")
+	}
+	f := &flight{from: ca, msg: pack(&wire.Message{Type: wire.Have, Index: 0})}
+	s.disconnect(ca)
+	if ca.open || cb.open {
+		t.Fatalf("after disconnect: sender's end open %v, receiver's %v; want both closed", ca.open, cb.open)
+	}
+	before := s.stats.messages
+	s.deliver(f)
+	if s.stats.messages != before {
+		t.Errorf("a message in flight on a closed connection was delivered")
+	}
+}

@@ -207,17 +207,7 @@ func Run(cfg Config) (*lab.Run, Stats, error) {
 			return nil, Stats{}, fmt.Errorf("sim: peer %d: %w", i, err)
 		}
 	}
-	s := &Sim{
-		cfg:    cfg,
-		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x5157)),
-		store:  store.NewMemory(store.Options{Seed: cfg.Seed, Limits: cmp.Or(cfg.trackerLimits, worldTrackerLimits())}),
-		slots:  make([]*peer, len(cfg.Peers)),
-		byAddr: map[netip.AddrPort]*peer{},
-		zero:   make([]byte, 128<<10),
-	}
-	s.hash[0] = 1
-	s.run = lab.Run{Scenario: cfg.Name, Mode: "sim", Seed: cfg.Seed,
-		Content: lab.Content{Size: cfg.Layout.TotalLength, PieceLength: cfg.Layout.PieceLength, Pieces: cfg.Layout.NumPieces()}}
+	s := newSim(cfg)
 	for i := range cfg.Peers {
 		if !cfg.Peers[i].Seed {
 			s.leechersLeft++
@@ -255,6 +245,22 @@ func Run(cfg Config) (*lab.Run, Stats, error) {
 	// engines, rings and queue) reachable after the run.
 	run := s.run
 	return &run, Stats{Events: s.stats.events, Messages: s.stats.messages}, nil
+}
+
+// newSim makes an empty world for a checked cfg with its defaults.
+func newSim(cfg Config) *Sim {
+	s := &Sim{
+		cfg:    cfg,
+		rng:    rand.New(rand.NewPCG(cfg.Seed, 0x5157)),
+		store:  store.NewMemory(store.Options{Seed: cfg.Seed, Limits: cmp.Or(cfg.trackerLimits, worldTrackerLimits())}),
+		slots:  make([]*peer, len(cfg.Peers)),
+		byAddr: map[netip.AddrPort]*peer{},
+		zero:   make([]byte, 128<<10),
+	}
+	s.hash[0] = 1
+	s.run = lab.Run{Scenario: cfg.Name, Mode: "sim", Seed: cfg.Seed,
+		Content: lab.Content{Size: cfg.Layout.TotalLength, PieceLength: cfg.Layout.PieceLength, Pieces: cfg.Layout.NumPieces()}}
+	return s
 }
 
 // restarting reports whether some slot reincarnates, so that the world
