@@ -30,8 +30,11 @@ type Availability struct {
 }
 
 // NewAvailability returns the availability of n pieces with no peers.
+//
+// The array's capacity is padded to whole 64-piece words, so that the
+// AVX-512 scan of rarestOf reads whole words without passing its end.
 func NewAvailability(n int) *Availability {
-	return &Availability{count: make([]uint16, n)}
+	return &Availability{count: make([]uint16, n, (n+63)&^63)}
 }
 
 // Len is the number of pieces.
