@@ -37,9 +37,10 @@ func (r Rarest) Pick(v *View, p Peer) (int, bool) {
 // The scan of the candidates' counts was a sixth of a small simulated
 // world's instructions; on a processor with AVX-512 it compares 32 counts
 // an instruction (rarestOfSIMD), which took bigswarm's wall time down by
-// 10% at 100 leechers and by 2-3% at 1,000 to 3,000, where cache misses
-// elsewhere weigh more. Both ways give the same piece for the same random
-// source, so a world's results do not depend on the machine.
+// 10% at 100 leechers; at 1,000 to 3,000 the gain is within the noise of
+// single runs, as cache misses elsewhere weigh more there. Both ways give
+// the same piece for the same random source, so a world's results do not
+// depend on the machine.
 func rarestOf(v *View, p Peer) (int, bool) {
 	if simdLowest && cap(v.Avail.count) >= p.Has.Words()*64 {
 		return rarestOfSIMD(v, p)
