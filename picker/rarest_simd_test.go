@@ -70,6 +70,33 @@ func TestRarestSIMDMatchesScalar(t *testing.T) {
 	}
 }
 
+// FuzzRarestSIMD searches for a world where the two scans disagree:
+// the fuzzer chooses the torrent's size, how widely counts spread, the
+// densities of our pieces, the pieces under way and the peer's pieces,
+// and the seed that draws them.
+func FuzzRarestSIMD(f *testing.F) {
+	f.Add(uint64(1), uint16(1000), uint32(40), uint8(64), uint8(8), uint8(128))
+	f.Add(uint64(2), uint16(2049), uint32(1), uint8(0), uint8(0), uint8(255))
+	f.Add(uint64(3), uint16(64), uint32(math.MaxUint16+1), uint8(255), uint8(0), uint8(255))
+	f.Fuzz(func(t *testing.T, seed uint64, n uint16, spread uint32, have, started, peer uint8) {
+		if !simdLowest {
+			t.Skip("this processor has no AVX-512")
+		}
+		size := int(n)%6000 + 1
+		spread = spread%(math.MaxUint16+1) + 1
+		rng := rand.New(rand.NewPCG(seed, 2))
+		v, p := simdWorld(rng, size, int(spread), float64(have)/255, float64(started)/255, float64(peer)/255)
+		v.Rand = rand.New(rand.NewPCG(seed, 3))
+		wantPiece, wantOK := rarestOfScalar(v, p)
+		wantNext := v.Rand.Uint64()
+		v.Rand = rand.New(rand.NewPCG(seed, 3))
+		gotPiece, gotOK := rarestOfSIMD(v, p)
+		if gotNext := v.Rand.Uint64(); gotPiece != wantPiece || gotOK != wantOK || gotNext != wantNext {
+			t.Fatalf("%d pieces: SIMD picked (%d, %v), scalar (%d, %v)", size, gotPiece, gotOK, wantPiece, wantOK)
+		}
+	})
+}
+
 // TestLowestAVX512 checks the kernel itself on a readable case: only the
 // candidates' counts count, in both halves of a word.
 func TestLowestAVX512(t *testing.T) {
