@@ -34,6 +34,10 @@ const (
 	// Shape: cap the upload to Conn at Rate bytes/s (0: no cap of its
 	// own), as the choker decided.
 	Shape
+	// SendEach: write Msg to each of Conns, in their order. Only
+	// Torrent.TakeActions gives it; Actions gives one Send per
+	// connection instead.
+	SendEach
 )
 
 func (k ActionKind) String() string {
@@ -52,6 +56,8 @@ func (k ActionKind) String() string {
 		return "completed"
 	case Shape:
 		return "shape"
+	case SendEach:
+		return "send each"
 	}
 	return fmt.Sprintf("ActionKind(%d)", uint8(k))
 }
@@ -61,8 +67,15 @@ func (k ActionKind) String() string {
 // rechoke fills afresh, so torrents that share the buffer share that
 // too. The zero value is ready to use.
 type ActionBuffer struct {
-	acts  []Action
+	acts []Action
+	// conns holds the connections of the SendEach actions in acts, each
+	// action's a run of it.
+	conns []ConnID
 	owner *Torrent // whose actions acts holds, while it holds any
+	// haveRun: the last action is a SendEach of a HAVE of havePiece,
+	// which the next HAVE of that piece joins.
+	haveRun   bool
+	havePiece uint32
 
 	rechoke rechokeScratch
 }
@@ -87,31 +100,103 @@ func (b *ActionBuffer) add(t *Torrent, a Action) {
 		panic("engine: a shared ActionBuffer holds another torrent's actions; take them with Actions first")
 	}
 	b.acts = append(b.acts, a)
+	b.haveRun = false
 }
 
-// take appends t's actions to dst and empties the buffer.
+// sendHave asks for a HAVE of piece to c: it joins the last action if
+// that is a SendEach of the same HAVE, and starts one otherwise. A
+// verified piece is announced to every neighbour that lacks it, most of a
+// large simulated world's messages; as one action for all of them it is
+// written once, and a driver that takes it whole (TakeActions) handles
+// the message once, rather than an Action of 184 bytes a neighbour.
+// Joining only the last action keeps every action's order: a message
+// sent in between starts a new SendEach after it.
+func (b *ActionBuffer) sendHave(t *Torrent, c ConnID, piece uint32) {
+	if !b.haveRun || b.havePiece != piece || b.owner != t {
+		b.startHave(t, piece) // kept apart so that sendHave inlines
+	}
+	b.conns = append(b.conns, c)
+}
+
+// startHave starts a SendEach of a HAVE of piece.
+func (b *ActionBuffer) startHave(t *Torrent, piece uint32) {
+	b.add(t, Action{Kind: SendEach, Msg: wire.Message{Type: wire.Have, Index: piece}, first: int32(len(b.conns))})
+	b.haveRun, b.havePiece = true, piece
+}
+
+// seal gives each SendEach its Conns: its run of conns ends where the
+// next one's begins. Setting them as connections join was a pointer
+// store, with its write barrier check, for every HAVE.
+func (b *ActionBuffer) seal() {
+	end := len(b.conns)
+	for i := len(b.acts) - 1; i >= 0 && end > 0; i-- {
+		if a := &b.acts[i]; a.Kind == SendEach {
+			a.Conns = b.conns[a.first:end:end]
+			end = int(a.first)
+		}
+	}
+	b.haveRun = false
+}
+
+// take appends t's actions to dst and empties the buffer, a SendEach as
+// one Send a connection.
 //
-// An empty dst trades places with the buffer instead: the caller gets the
-// buffer's array and the buffer keeps dst's for the next actions, so an
-// action is written once rather than written, copied and cleared. A HAVE
-// to each neighbour for every piece makes these copies a large share of
-// a simulated world's memory traffic. dst's elements past its length
-// are overwritten before they are read, but stay reachable until then:
-// a caller that wants message buffers let go clears dst first.
+// An empty dst trades places with the buffer instead, when no SendEach
+// needs spelling out: the caller gets the buffer's array and the buffer
+// keeps dst's for the next actions, so an action is written once rather
+// than written, copied and cleared. dst's elements past its length are
+// overwritten before they are read, but stay reachable until then: a
+// caller that wants message buffers let go clears dst first.
 func (b *ActionBuffer) take(t *Torrent, dst []Action) []Action {
 	if len(b.acts) == 0 || b.owner != t {
 		return dst
 	}
 	b.owner = nil
-	if len(dst) == 0 {
+	b.seal()
+	if len(dst) == 0 && len(b.conns) == 0 {
 		acts := b.acts
 		b.acts = dst
 		return acts
 	}
-	dst = append(dst, b.acts...)
+	for i := range b.acts {
+		a := &b.acts[i]
+		if a.Kind != SendEach {
+			dst = append(dst, *a)
+			continue
+		}
+		for _, c := range a.Conns {
+			dst = append(dst, Action{Kind: Send, Conn: c, Msg: a.Msg})
+		}
+	}
 	clear(b.acts) // drop references to message buffers
 	b.acts = b.acts[:0]
+	b.conns = b.conns[:0]
 	return dst
+}
+
+// ActionBatch holds actions taken whole with Torrent.TakeActions. Acts
+// is valid until the batch is given to TakeActions again; the Conns of
+// its SendEach actions are stored in the batch too.
+type ActionBatch struct {
+	Acts  []Action
+	conns []ConnID
+}
+
+// takeBatch replaces batch's contents with t's actions, SendEach
+// actions as they are, and empties the buffer. The batch and the buffer
+// trade arrays: an action is written once, where copying it out was most
+// of the cost of the HAVEs a simulated world sends.
+func (b *ActionBuffer) takeBatch(t *Torrent, batch *ActionBatch) {
+	clear(batch.Acts) // drop references to message buffers
+	acts, conns := batch.Acts[:0], batch.conns[:0]
+	if len(b.acts) == 0 || b.owner != t {
+		batch.Acts, batch.conns = acts, conns
+		return
+	}
+	b.owner = nil
+	b.seal()
+	batch.Acts, batch.conns = b.acts, b.conns
+	b.acts, b.conns = acts, conns
 }
 
 // Action is one thing the engine asks the driver to do.
@@ -126,6 +211,11 @@ type Action struct {
 	Ban    bool
 	Reason string
 	Rate   float64
+	// Conns: a SendEach's connections.
+	Conns []ConnID
+	// first is where a SendEach's connections begin in its buffer's
+	// conns, until they are taken (ActionBuffer.seal).
+	first int32
 }
 
 func (a Action) String() string {
@@ -142,6 +232,8 @@ func (a Action) String() string {
 		return fmt.Sprintf("close %d ban=%v: %s", a.Conn, a.Ban, a.Reason)
 	case Shape:
 		return fmt.Sprintf("shape %d to %.0f B/s", a.Conn, a.Rate)
+	case SendEach:
+		return fmt.Sprintf("send %v to each of %v (piece %d)", a.Msg.Type, a.Conns, a.Msg.Index)
 	}
 	return a.Kind.String()
 }

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -35,4 +36,88 @@ func TestActionsHandOverWithoutAliasing(t *testing.T) {
 			t.Fatalf("the first actions changed after the next were taken: %v, was %v", first, kept)
 		}
 	}
+}
+
+// TestTakeActionsSendEach: a verified piece's HAVEs come from
+// TakeActions as SendEach actions and from Actions as one Send a
+// connection, in the same order. A message to one of the peers in
+// between (NOT_INTERESTED to the peer whose only piece we now have)
+// splits the HAVEs into two SendEach actions around it, and a seed,
+// which needs no HAVE, is in neither.
+func TestTakeActionsSendEach(t *testing.T) {
+	have0 := wire.Message{Type: wire.Have, Index: 0}
+	notInterested := wire.Message{Type: wire.NotInterested}
+	// Peers in the order they join: 2 lacks everything, 1 has piece 0
+	// only, 3 lacks everything, 4 is a seed.
+	wantSends := []engine.Action{
+		{Kind: engine.Send, Conn: 2, Msg: have0},
+		{Kind: engine.Send, Conn: 1, Msg: notInterested},
+		{Kind: engine.Send, Conn: 1, Msg: have0},
+		{Kind: engine.Send, Conn: 3, Msg: have0},
+	}
+	wantBatch := []engine.Action{
+		{Kind: engine.SendEach, Msg: have0, Conns: []engine.ConnID{2}},
+		{Kind: engine.Send, Conn: 1, Msg: notInterested},
+		{Kind: engine.SendEach, Msg: have0, Conns: []engine.ConnID{1, 3}},
+	}
+	same := func(got, want []engine.Action) bool {
+		if len(got) != len(want) {
+			return false
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.Kind != w.Kind || g.Conn != w.Conn || g.Msg.Type != w.Msg.Type || g.Msg.Index != w.Msg.Index || !slices.Equal(g.Conns, w.Conns) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, whole := range []bool{false, true} {
+		e := pieceZeroFromPeer1(t)
+		e.PieceVerified(0, true, time.Second)
+		var got, want []engine.Action
+		if whole {
+			var batch engine.ActionBatch
+			e.TakeActions(&batch)
+			got, want = batch.Acts, wantBatch
+		} else {
+			got, want = e.Actions(nil), wantSends
+		}
+		if !same(got, want) {
+			t.Errorf("whole=%v: got %v, want %v", whole, got, want)
+		}
+	}
+}
+
+// pieceZeroFromPeer1 returns an engine that has received piece 0 from
+// peer 1 and asked for its verification. Peers 2, 1, 3 and 4 joined in
+// that order; 1 has piece 0 only, 4 every piece, 2 and 3 none.
+func pieceZeroFromPeer1(t *testing.T) *engine.Torrent {
+	t.Helper()
+	e := newEngine(t, false)
+	fast := engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true)}
+	for _, p := range []struct {
+		c     engine.ConnID
+		first wire.Message
+	}{
+		{2, wire.Message{Type: wire.HaveNone}},
+		{1, wire.Message{Type: wire.Bitfield, Bitfield: []byte{0x80}}},
+		{3, wire.Message{Type: wire.HaveNone}},
+		{4, wire.Message{Type: wire.HaveAll}},
+	} {
+		e.AddPeer(p.c, fast, 0)
+		e.Receive(p.c, &p.first, 0)
+	}
+	e.Actions(nil)
+	e.Receive(1, &wire.Message{Type: wire.Unchoke}, time.Second)
+	block := make([]byte, engine.BlockSize)
+	for _, a := range e.Actions(nil) {
+		if a.Kind == engine.Send && a.Msg.Type == wire.Request {
+			e.Receive(1, &wire.Message{Type: wire.Piece, Index: a.Msg.Index, Begin: a.Msg.Begin, Block: block}, time.Second)
+		}
+	}
+	if find(e.Actions(nil), engine.Verify, 0) == nil {
+		t.Fatal("piece 0 not sent for verification")
+	}
+	return e
 }

@@ -525,7 +525,7 @@ func (t *Torrent) onOurPiece(piece int) {
 			t.updateInterest(p)
 		}
 		if !p.has.All() && !(t.cfg.SkipRedundantHave && has[i]) {
-			t.send(p, wire.Message{Type: wire.Have, Index: uint32(piece)})
+			t.actions.sendHave(t, p.id, uint32(piece))
 		}
 	}
 	if t.have.All() && !t.completed {

@@ -181,6 +181,15 @@ func (t *Torrent) Actions(dst []Action) []Action {
 	return t.actions.take(t, dst)
 }
 
+// TakeActions is Actions for a driver that handles a message sent to
+// many connections at once: it replaces batch's contents with what the
+// engine wants done, where a HAVE to several neighbours is one SendEach
+// action rather than a Send each, and forgets it. The batch must not be
+// used from another goroutine meanwhile.
+func (t *Torrent) TakeActions(batch *ActionBatch) {
+	t.actions.takeBatch(t, batch)
+}
+
 func (t *Torrent) emit(a Action) { t.actions.add(t, a) }
 
 func (t *Torrent) send(p *peer, m wire.Message) {

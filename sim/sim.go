@@ -160,7 +160,7 @@ type Sim struct {
 	trains trainRing // the control messages in flight
 	// spareActs are action buffers for apply, shared by all peers: one
 	// per peer was a tenth of a large world's memory.
-	spareActs [][]engine.Action
+	spareActs []*engine.ActionBatch
 	// acts is where every engine gathers its actions: apply takes them
 	// after each input, before another engine gets one.
 	acts  engine.ActionBuffer
@@ -516,13 +516,13 @@ func (s *Sim) connByID(p *peer, id engine.ConnID) *conn {
 	return nil
 }
 
-func (s *Sim) takeActs() []engine.Action {
+func (s *Sim) takeActs() *engine.ActionBatch {
 	if n := len(s.spareActs); n > 0 {
 		a := s.spareActs[n-1]
 		s.spareActs = s.spareActs[:n-1]
 		return a
 	}
-	return nil
+	return new(engine.ActionBatch)
 }
 
 // apply carries out a peer's engine actions. Carrying one out can call
@@ -534,9 +534,11 @@ func (s *Sim) takeActs() []engine.Action {
 // close (from the nested call) cannot overtake those sent before it.
 func (s *Sim) apply(p *peer) {
 	for {
-		acts := p.eng.Actions(s.takeActs())
+		batch := s.takeActs()
+		p.eng.TakeActions(batch)
+		acts := batch.Acts
 		if len(acts) == 0 {
-			s.spareActs = append(s.spareActs, acts)
+			s.spareActs = append(s.spareActs, batch)
 			s.dispatch()
 			return
 		}
@@ -547,6 +549,8 @@ func (s *Sim) apply(p *peer) {
 				if c := s.connByID(p, a.Conn); c != nil {
 					s.send(p, c, &a.Msg)
 				}
+			case engine.SendEach:
+				s.sendEach(p, a.Conns, &a.Msg)
 			case engine.Upload:
 				if c := s.connByID(p, a.Conn); c != nil {
 					m := wire.Message{Type: wire.Piece, Index: a.Piece, Begin: a.Begin, Block: s.zero[:a.Length]}
@@ -576,8 +580,7 @@ func (s *Sim) apply(p *peer) {
 				s.completed(p)
 			}
 		}
-		clear(acts)
-		s.spareActs = append(s.spareActs, acts[:0])
+		s.spareActs = append(s.spareActs, batch)
 	}
 }
 

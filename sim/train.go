@@ -75,11 +75,17 @@ const minTrainRing = 1024
 
 // push appends x at the tail, doubling the ring when it is full.
 func (r *ring[T]) push(x T) {
-	if r.tail-r.head == uint64(len(r.items)) {
-		r.resize(max(2*len(r.items), minTrainRing))
-	}
+	r.reserve(1)
 	*r.at(r.tail) = x
 	r.tail++
+}
+
+// reserve makes room for n more items, doubling the ring as often as it
+// takes, so that n pushes can store at the tail without checking.
+func (r *ring[T]) reserve(n int) {
+	for r.tail-r.head+uint64(n) > uint64(len(r.items)) {
+		r.resize(max(2*len(r.items), minTrainRing))
+	}
 }
 
 // shrink halves the ring while it is less than a quarter full. A world's
@@ -175,6 +181,49 @@ func (s *Sim) send(p *peer, c *conn, m *wire.Message) {
 		r.open, r.start, r.owner = true, r.items.tail, p
 	}
 	r.add(c.to, c.toRef, c.toID, pack(m))
+}
+
+// sendEach sends m from p on each of the connections with the given
+// ids, as send does on each in turn: a HAVE to every neighbour that
+// lacks a piece, which the engine gives as one action. The message is
+// packed and checked once, and each connection adds one item.
+func (s *Sim) sendEach(p *peer, ids []engine.ConnID, m *wire.Message) {
+	if m.WireLength() >= controlSize {
+		for _, id := range ids {
+			if c := s.connByID(p, id); c != nil {
+				s.send(p, c, m)
+			}
+		}
+		return
+	}
+	pk := pack(m)
+	r := &s.trains
+	r.items.reserve(len(ids))
+	var msg uint32
+	started := false
+	for _, id := range ids {
+		c := s.connByID(p, id)
+		if c == nil {
+			continue
+		}
+		if !started {
+			// As add would for the first item; the rest share its
+			// message, and nothing else joins the train meanwhile.
+			started = true
+			if r.open && r.owner != p {
+				s.dispatch() // as in send
+			}
+			if !r.open {
+				r.open, r.start, r.owner = true, r.items.tail, p
+			}
+			if r.items.tail == r.start || *r.msgs.at(r.msgs.tail - 1) != pk {
+				r.msgs.push(pk)
+			}
+			msg = uint32(r.msgs.tail - 1)
+		}
+		*r.items.at(r.items.tail) = trainItem{to: c.to, ref: c.toRef, id: c.toID, msg: msg}
+		r.items.tail++
+	}
 }
 
 // add appends a message for to's connection (ref, or id if ref is zero)

@@ -145,6 +145,76 @@ func TestTrainSharesRepeatedMessages(t *testing.T) {
 	}
 }
 
+// TestSendEachMatchesSend: a HAVE sent to several connections with
+// sendEach leaves the trains as send on each connection in turn does:
+// the same items, the same shared message, the other peer's open train
+// sent off first, and unknown or closed connections skipped.
+func TestSendEachMatchesSend(t *testing.T) {
+	world := func() (*Sim, *peer, *peer) {
+		s := &Sim{}
+		p, q := &peer{id: 1}, &peer{id: 2}
+		to := []*peer{{id: 3}, {id: 4}, {id: 5}}
+		// Connection 2 was closed (its slot emptied); 9 never existed.
+		p.byID = []*conn{{to: to[0], toID: 7, open: true}, nil, {to: to[2], toID: 8, open: true}}
+		return s, p, q
+	}
+	ids := []engine.ConnID{1, 2, 3, 9, 1}
+	have := wire.Message{Type: wire.Have, Index: 6}
+	type item struct {
+		to  *peer
+		id  uint32
+		msg packed
+	}
+	contents := func(s *Sim) (items []item, msgs uint64, trains int) {
+		r := &s.trains
+		for pos := r.items.head; pos < r.items.tail; pos++ {
+			it := r.items.at(pos)
+			items = append(items, item{it.to, it.id, *r.msg(it.msg)})
+		}
+		return items, r.msgs.tail - r.msgs.head, s.q.len()
+	}
+	// The train before: none, q's, or p's own ending in the same HAVE,
+	// which the new items share.
+	for _, before := range []string{"none", "other", "own"} {
+		one, p1, q1 := world()
+		each, p2, q2 := world()
+		switch before {
+		case "other":
+			for _, w := range []struct {
+				s *Sim
+				q *peer
+			}{{one, q1}, {each, q2}} {
+				w.s.send(w.q, &conn{to: &peer{id: 6}, toID: 1, open: true}, &wire.Message{Type: wire.Interested})
+			}
+		case "own":
+			one.send(p1, p1.byID[0], &have)
+			each.send(p2, p2.byID[0], &have)
+		}
+		for _, id := range ids {
+			if c := one.connByID(p1, id); c != nil {
+				one.send(p1, c, &have)
+			}
+		}
+		each.sendEach(p2, ids, &have)
+		one.dispatch()
+		each.dispatch()
+		gotItems, gotMsgs, gotTrains := contents(each)
+		wantItems, wantMsgs, wantTrains := contents(one)
+		if len(gotItems) != len(wantItems) || gotMsgs != wantMsgs || gotTrains != wantTrains {
+			t.Fatalf("train before %s: sendEach left %d items, %d messages, %d trains; send %d, %d, %d",
+				before, len(gotItems), gotMsgs, gotTrains, len(wantItems), wantMsgs, wantTrains)
+		}
+		for i := range gotItems {
+			g, w := gotItems[i], wantItems[i]
+			// Peers differ between the two worlds: compare their ids.
+			if g.to.id != w.to.id || g.id != w.id || g.msg != w.msg {
+				t.Fatalf("train before %s: item %d is to peer %d on %d (%+v), want peer %d on %d (%+v)",
+					before, i, g.to.id, g.id, g.msg, w.to.id, w.id, w.msg)
+			}
+		}
+	}
+}
+
 // TestPackedWireLength: a packed message's size is its wire message's,
 // for the packed forms and a whole one.
 func TestPackedWireLength(t *testing.T) {
