@@ -1,11 +1,14 @@
 package engine_test
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/swarmlab/swarmlab/choker"
 	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/picker"
 	"github.com/swarmlab/swarmlab/wire"
 )
 
@@ -120,4 +123,41 @@ func pieceZeroFromPeer1(t *testing.T) *engine.Torrent {
 		t.Fatal("piece 0 not sent for verification")
 	}
 	return e
+}
+
+// TestPending: an engine has actions pending from an input until they
+// are taken, and never for another torrent's actions in a shared buffer.
+func TestPending(t *testing.T) {
+	var shared engine.ActionBuffer
+	engines := make([]*engine.Torrent, 2)
+	for i := range engines {
+		e, err := engine.New(engine.Config{Layout: smallLayout, Picker: picker.Rarest{}, Choker: choker.NewTitForTat(),
+			Rand: rand.New(rand.NewPCG(1, 1)), Actions: &shared})
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines[i] = e
+	}
+	a, b := engines[0], engines[1]
+	if a.Pending() || b.Pending() {
+		t.Fatal("new engines have actions pending")
+	}
+	a.AddPeer(conn, engine.PeerInfo{}, 0)
+	a.Receive(conn, &wire.Message{Type: wire.Have, Index: 1}, time.Second) // makes a interested
+	if !a.Pending() || b.Pending() {
+		t.Fatalf("after a's input: pending a=%v b=%v, want true false", a.Pending(), b.Pending())
+	}
+	if acts := a.Actions(nil); find(acts, engine.Send, wire.Interested) == nil {
+		t.Fatalf("a's actions %v lack its interest", acts)
+	}
+	if a.Pending() {
+		t.Fatal("a still pending after its actions were taken")
+	}
+	var batch engine.ActionBatch
+	b.AddPeer(conn, engine.PeerInfo{}, 0)
+	b.Receive(conn, &wire.Message{Type: wire.Have, Index: 1}, time.Second)
+	b.TakeActions(&batch)
+	if b.Pending() || len(batch.Acts) == 0 {
+		t.Fatalf("after TakeActions: pending %v, %d actions taken", b.Pending(), len(batch.Acts))
+	}
 }

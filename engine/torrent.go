@@ -190,6 +190,12 @@ func (t *Torrent) TakeActions(batch *ActionBatch) {
 	t.actions.takeBatch(t, batch)
 }
 
+// Pending reports whether the engine has actions for the driver to
+// take, which is cheaper to ask than taking none.
+func (t *Torrent) Pending() bool {
+	return len(t.actions.acts) > 0 && t.actions.owner == t
+}
+
 func (t *Torrent) emit(a Action) { t.actions.add(t, a) }
 
 func (t *Torrent) send(p *peer, m wire.Message) {

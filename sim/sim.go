@@ -532,16 +532,14 @@ func (s *Sim) takeActs() *engine.ActionBatch {
 // Control messages sent in one call travel together as a train; the train
 // leaves before any Close is carried out, so that messages sent after the
 // close (from the nested call) cannot overtake those sent before it.
+//
+// Most calls find nothing to do (a HAVE that changes no interest), and
+// return after asking the engine so, without taking a buffer.
 func (s *Sim) apply(p *peer) {
-	for {
+	for p.eng.Pending() {
 		batch := s.takeActs()
 		p.eng.TakeActions(batch)
 		acts := batch.Acts
-		if len(acts) == 0 {
-			s.spareActs = append(s.spareActs, batch)
-			s.dispatch()
-			return
-		}
 		for i := range acts {
 			a := &acts[i]
 			switch a.Kind {
@@ -582,6 +580,7 @@ func (s *Sim) apply(p *peer) {
 		}
 		s.spareActs = append(s.spareActs, batch)
 	}
+	s.dispatch()
 }
 
 func (s *Sim) completed(p *peer) {
