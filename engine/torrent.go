@@ -425,9 +425,8 @@ func (t *Torrent) onHave(p *peer, index uint32) {
 	if !p.has.Set(i) {
 		return
 	}
-	if t.superSeeding() {
-		defer t.superSeedHave(p, index)
-	}
+	// A super-seed reveals a piece in answer once the HAVE is counted.
+	superSeeding := t.superSeeding()
 	t.avail.Inc(i)
 	if p.has.All() {
 		t.avail.PromoteToSeed()
@@ -439,6 +438,9 @@ func (t *Torrent) onHave(p *peer, index uint32) {
 	}
 	if p.has.All() && t.have.All() {
 		t.drop(p, false, "both seeds")
+	}
+	if superSeeding {
+		t.superSeedHave(p, index)
 	}
 }
 
@@ -491,10 +493,13 @@ func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
 
 // updateInterest tells the peer when we start or stop wanting its pieces.
 func (t *Torrent) updateInterest(p *peer) {
-	want := p.wanted > 0
-	if want == p.amInterested {
-		return
+	if (p.wanted > 0) != p.amInterested {
+		t.flipInterest(p) // apart, so that the common case inlines
 	}
+}
+
+func (t *Torrent) flipInterest(p *peer) {
+	want := !p.amInterested
 	p.amInterested = want
 	if want {
 		t.send(p, wire.Message{Type: wire.Interested})
