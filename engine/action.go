@@ -108,7 +108,7 @@ func (b *ActionBuffer) add(t *Torrent, a Action) {
 // verified piece is announced to every neighbour that lacks it, most of a
 // large simulated world's messages; as one action for all of them it is
 // written once, and a driver that takes it whole (TakeActions) handles
-// the message once, rather than an Action of 184 bytes a neighbour.
+// the message once, rather than an Action (184 bytes then) a neighbour.
 // Joining only the last action keeps every action's order: a message
 // sent in between starts a new SendEach after it.
 func (b *ActionBuffer) sendHave(t *Torrent, c ConnID, piece uint32) {
@@ -199,23 +199,25 @@ func (b *ActionBuffer) takeBatch(t *Torrent, batch *ActionBatch) {
 	b.acts, b.conns = acts, conns
 }
 
-// Action is one thing the engine asks the driver to do.
+// Action is one thing the engine asks the driver to do. Its fields are
+// ordered to leave little padding: a simulated world writes hundreds of
+// millions of them.
 type Action struct {
 	Kind   ActionKind
+	Ban    bool
 	Conn   ConnID
 	Msg    wire.Message
 	Piece  uint32
 	Begin  uint32
 	Length uint32
+	// first is where a SendEach's connections begin in its buffer's
+	// conns, until they are taken (ActionBuffer.seal).
+	first  int32
 	Data   []byte
-	Ban    bool
 	Reason string
 	Rate   float64
 	// Conns: a SendEach's connections.
 	Conns []ConnID
-	// first is where a SendEach's connections begin in its buffer's
-	// conns, until they are taken (ActionBuffer.seal).
-	first int32
 }
 
 func (a Action) String() string {

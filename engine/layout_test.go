@@ -66,6 +66,17 @@ func TestPartialSize(t *testing.T) {
 	}
 }
 
+// An Action is written for every request, upload and verification, and
+// its fields are ordered so that padding does not grow it: 200 bytes.
+func TestActionSize(t *testing.T) {
+	if unsafe.Sizeof(uintptr(0)) != 8 {
+		t.Skip("the layout is planned for 64-bit platforms")
+	}
+	if size := unsafe.Sizeof(Action{}); size > 200 {
+		t.Errorf("Action is %d bytes, more than 200", size)
+	}
+}
+
 func TestSeqBeforeWraps(t *testing.T) {
 	for _, tc := range []struct {
 		a, b uint32
