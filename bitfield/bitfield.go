@@ -32,23 +32,36 @@ var ErrWireSize = errors.New("bitfield: wrong size for the piece count or spare 
 // FromWire reads the wire form: ceil(n/8) bytes, bit 7 of byte 0 is piece
 // 0, spare bits at the end must be clear.
 func FromWire(b []byte, n int) (*Bitfield, error) {
-	if len(b) != (n+7)/8 {
-		return nil, ErrWireSize
-	}
 	bf := New(n)
-	for i, c := range b {
+	if err := bf.LoadWire(b); err != nil {
+		return nil, err
+	}
+	return bf, nil
+}
+
+// LoadWire replaces the set with the wire form w, as FromWire reads it
+// for the bitfield's length, in place. An engine takes every neighbour's
+// first bitfield this way into the one it made for the connection, which
+// a new bitfield would have left as garbage. On error the set is as it
+// was.
+func (b *Bitfield) LoadWire(w []byte) error {
+	if len(w) != (b.n+7)/8 {
+		return ErrWireSize
+	}
+	if extra := len(w)*8 - b.n; extra > 0 && w[len(w)-1]&(1<<extra-1) != 0 {
+		return ErrWireSize
+	}
+	clear(b.words)
+	for i, c := range w {
 		if c == 0 {
 			continue
 		}
 		// Reverse so that the wire's MSB-first order becomes bit 0 first.
 		r := uint64(bits.Reverse8(c))
-		bf.words[i/8] |= r << (8 * (i % 8))
+		b.words[i/8] |= r << (8 * (i % 8))
 	}
-	if extra := len(bf.words)*64 - n; extra > 0 && len(bf.words) > 0 && bf.words[len(bf.words)-1]>>(64-extra) != 0 {
-		return nil, ErrWireSize
-	}
-	bf.recount()
-	return bf, nil
+	b.recount()
+	return nil
 }
 
 // AppendWire appends the wire form to dst.

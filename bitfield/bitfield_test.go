@@ -124,17 +124,31 @@ func TestNextSetAndCountAndNot(t *testing.T) {
 func FuzzFromWire(f *testing.F) {
 	f.Add([]byte{0x80, 0x80}, 9)
 	f.Add([]byte{0xff}, 8)
+	f.Add([]byte{0xff, 0xff}, 9) // spare bits set: an error
 	f.Fuzz(func(t *testing.T, wire []byte, n int) {
 		n %= 1 << 16
 		if n < 0 {
 			n = -n
 		}
 		b, err := FromWire(wire, n)
+		// LoadWire into a full set: the same verdict, and either the
+		// wire's set in place of every bit or, on error, the set as it was.
+		full := Full(n)
+		loadErr := full.LoadWire(wire)
+		if (err == nil) != (loadErr == nil) {
+			t.Fatalf("FromWire says %v, LoadWire %v", err, loadErr)
+		}
 		if err != nil {
+			if got, want := full.AppendWire(nil), Full(n).AppendWire(nil); !bytes.Equal(got, want) || !full.All() {
+				t.Fatalf("a failed LoadWire changed the set: % x, %d of %d counted", got, full.Count(), n)
+			}
 			return
 		}
 		if got := b.AppendWire(nil); !bytes.Equal(got, wire) {
 			t.Fatalf("round trip % x -> % x", wire, got)
+		}
+		if got := full.AppendWire(nil); !bytes.Equal(got, wire) || full.Count() != b.Count() {
+			t.Fatalf("LoadWire over a full set: % x (%d set), want % x (%d set)", got, full.Count(), wire, b.Count())
 		}
 	})
 }

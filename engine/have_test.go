@@ -184,3 +184,40 @@ func TestUploadOnlyEndsSeedToSeed(t *testing.T) {
 		t.Fatalf("a leecher dropped an upload-only peer: %v", *c)
 	}
 }
+
+// TestFirstBitfieldAllocatesNothing: a neighbour's first bitfield, or
+// have none, is taken into the empty set AddPeer made for it. A new set
+// for every connection (and for have none, a wire form made only to be
+// read back) was garbage for every connection a simulated world opens.
+func TestFirstBitfieldAllocatesNothing(t *testing.T) {
+	for _, first := range []wire.Message{
+		{Type: wire.HaveNone},
+		{Type: wire.Bitfield, Bitfield: make([]byte, (smallLayout.NumPieces()+7)/8)},
+	} {
+		e, err := engine.New(engine.Config{
+			Layout: smallLayout, Picker: picker.Rarest{}, Choker: choker.NewTitForTat(),
+			Rand: rand.New(rand.NewPCG(1, 1)), Fast: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		const peers = 101
+		fast := engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true)}
+		for c := range engine.ConnID(peers) {
+			e.AddPeer(c+1, fast, 0)
+		}
+		e.Actions(nil)
+		next := engine.ConnID(0)
+		// One warm-up call and then one a peer, each a peer's first.
+		allocs := testing.AllocsPerRun(peers-1, func() {
+			next++
+			e.Receive(next, &first, 0)
+		})
+		if allocs != 0 {
+			t.Errorf("%v: %v allocations a peer's first, want none", first.Type, allocs)
+		}
+		if next != peers {
+			t.Fatalf("%d calls, want %d", next, peers)
+		}
+	}
+}

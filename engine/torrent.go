@@ -361,10 +361,16 @@ func (t *Torrent) receive(p *peer, msg *wire.Message, now time.Duration) {
 			t.drop(p, false, "%v without the fast extension", msg.Type)
 			return
 		}
-		if msg.Type == wire.HaveAll {
-			t.onBitfield(p, bitfield.Full(t.numPieces).AppendWire(nil))
-		} else {
-			t.onBitfield(p, bitfield.New(t.numPieces).AppendWire(nil))
+		switch {
+		case p.counted && msg.Type == wire.HaveAll:
+			t.lateBitfield(p, bitfield.Full(t.numPieces))
+		case p.counted:
+			// A late have none sets nothing new.
+		default:
+			if msg.Type == wire.HaveAll {
+				p.has.SetAll()
+			}
+			t.firstBitfield(p)
 		}
 	case wire.Request:
 		t.onRequest(p, msg)
@@ -452,20 +458,38 @@ func (t *Torrent) onHave(p *peer, index uint32) {
 // haves for its newly set bits; cleared bits are ignored, since a peer
 // does not lose pieces. libtorrent accepts late bitfields the same way.
 func (t *Torrent) onBitfield(p *peer, wireBits []byte) {
-	b, err := bitfield.FromWire(wireBits, t.numPieces)
-	if err != nil {
+	if p.counted {
+		b, err := bitfield.FromWire(wireBits, t.numPieces)
+		if err != nil {
+			t.drop(p, false, "%v", err)
+			return
+		}
+		t.lateBitfield(p, b)
+		return
+	}
+	// Until it is counted, p.has is the empty set AddPeer made: it takes
+	// the bitfield in place, rather than a new one that would leave it
+	// garbage for every connection a simulated world makes.
+	if err := p.has.LoadWire(wireBits); err != nil {
 		t.drop(p, false, "%v", err)
 		return
 	}
-	if p.counted {
-		for i := b.NextSet(0); i >= 0 && !p.closing; i = b.NextSet(i + 1) {
-			if !p.has.Has(i) {
-				t.onHave(p, uint32(i))
-			}
+	t.firstBitfield(p)
+}
+
+// lateBitfield takes the newly set bits of a bitfield that came after
+// p's pieces were first counted, as haves.
+func (t *Torrent) lateBitfield(p *peer, b *bitfield.Bitfield) {
+	for i := b.NextSet(0); i >= 0 && !p.closing; i = b.NextSet(i + 1) {
+		if !p.has.Has(i) {
+			t.onHave(p, uint32(i))
 		}
-		return
 	}
-	p.has = *b
+}
+
+// firstBitfield counts p's pieces, now in p.has, for the first time.
+func (t *Torrent) firstBitfield(p *peer) {
+	b := &p.has
 	p.counted = true
 	t.viewPeersStale = true
 	t.avail.AddPeer(b)
