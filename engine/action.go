@@ -158,6 +158,20 @@ func (b *ActionBuffer) take(t *Torrent, dst []Action) []Action {
 		b.acts = dst
 		return acts
 	}
+	if len(b.conns) == 0 {
+		dst = append(dst, b.acts...) // no SendEach to spell out
+	} else {
+		dst = b.spellOut(dst)
+	}
+	clear(b.acts) // drop references to message buffers
+	b.acts = b.acts[:0]
+	b.conns = b.conns[:0]
+	return dst
+}
+
+// spellOut appends the actions to dst with each SendEach as one Send a
+// connection, in order.
+func (b *ActionBuffer) spellOut(dst []Action) []Action {
 	for i := range b.acts {
 		a := &b.acts[i]
 		if a.Kind != SendEach {
@@ -168,9 +182,6 @@ func (b *ActionBuffer) take(t *Torrent, dst []Action) []Action {
 			dst = append(dst, Action{Kind: Send, Conn: c, Msg: a.Msg})
 		}
 	}
-	clear(b.acts) // drop references to message buffers
-	b.acts = b.acts[:0]
-	b.conns = b.conns[:0]
 	return dst
 }
 

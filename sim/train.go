@@ -169,6 +169,12 @@ func (s *Sim) send(p *peer, c *conn, m *wire.Message) {
 		s.enqueue(c, pack(m))
 		return
 	}
+	s.joinTrain(p)
+	s.trains.add(c.to, c.toRef, c.toID, pack(m))
+}
+
+// joinTrain makes p's train the open one, opening it if need be.
+func (s *Sim) joinTrain(p *peer) {
 	r := &s.trains
 	if r.open && r.owner != p {
 		// Another peer's apply, called from within p's (a completion's
@@ -180,7 +186,6 @@ func (s *Sim) send(p *peer, c *conn, m *wire.Message) {
 	if !r.open {
 		r.open, r.start, r.owner = true, r.items.tail, p
 	}
-	r.add(c.to, c.toRef, c.toID, pack(m))
 }
 
 // sendEach sends m from p on each of the connections with the given
@@ -207,19 +212,11 @@ func (s *Sim) sendEach(p *peer, ids []engine.ConnID, m *wire.Message) {
 			continue
 		}
 		if !started {
-			// As add would for the first item; the rest share its
-			// message, and nothing else joins the train meanwhile.
+			// As send and add would for the first item; the rest share
+			// its message, and nothing else joins the train meanwhile.
 			started = true
-			if r.open && r.owner != p {
-				s.dispatch() // as in send
-			}
-			if !r.open {
-				r.open, r.start, r.owner = true, r.items.tail, p
-			}
-			if r.items.tail == r.start || *r.msgs.at(r.msgs.tail - 1) != pk {
-				r.msgs.push(pk)
-			}
-			msg = uint32(r.msgs.tail - 1)
+			s.joinTrain(p)
+			msg = r.msgFor(pk)
 		}
 		*r.items.at(r.items.tail) = trainItem{to: c.to, ref: c.toRef, id: c.toID, msg: msg}
 		r.items.tail++
@@ -230,10 +227,16 @@ func (s *Sim) sendEach(p *peer, ids []engine.ConnID, m *wire.Message) {
 // to the open train. The train's last message, if it has one, is shared
 // when equal.
 func (r *trainRing) add(to *peer, ref engine.PeerRef, id uint32, pk packed) {
+	r.items.push(trainItem{to: to, ref: ref, id: id, msg: r.msgFor(pk)})
+}
+
+// msgFor returns where pk is among the open train's messages: the
+// train's last message if that is equal, a new one otherwise.
+func (r *trainRing) msgFor(pk packed) uint32 {
 	if r.items.tail == r.start || *r.msgs.at(r.msgs.tail - 1) != pk {
 		r.msgs.push(pk)
 	}
-	r.items.push(trainItem{to: to, ref: ref, id: id, msg: uint32(r.msgs.tail - 1)})
+	return uint32(r.msgs.tail - 1)
 }
 
 // release frees the train at the head, which ends before position end,

@@ -200,6 +200,10 @@ func TestSendEachMatchesSend(t *testing.T) {
 		each.dispatch()
 		gotItems, gotMsgs, gotTrains := contents(each)
 		wantItems, wantMsgs, wantTrains := contents(one)
+		// Both share joinTrain: hold it to what it must do, too.
+		if want := map[string]int{"none": 1, "other": 2, "own": 1}[before]; wantTrains != want {
+			t.Fatalf("train before %s: send left %d trains, want %d (another peer's train leaves before p's)", before, wantTrains, want)
+		}
 		if len(gotItems) != len(wantItems) || gotMsgs != wantMsgs || gotTrains != wantTrains {
 			t.Fatalf("train before %s: sendEach left %d items, %d messages, %d trains; send %d, %d, %d",
 				before, len(gotItems), gotMsgs, gotTrains, len(wantItems), wantMsgs, wantTrains)
