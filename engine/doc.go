@@ -7,7 +7,10 @@
 // upload a block from storage, write a block, hash a piece, close a
 // connection. The live driver does that with TCP and files, the simulator
 // with an event queue and a virtual clock; both run this same code, and
-// the same piece pickers and chokers.
+// the same piece pickers and chokers. A driver takes the actions with
+// Actions, one per message; or with TakeActions, where a message to many
+// connections (a verified piece's HAVEs) is one SendEach, which the
+// simulator handles once rather than once a neighbour.
 //
 // Every input carries the driver's notion of now, as time since the
 // driver started; iteration is over slices in connection order, never over
