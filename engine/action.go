@@ -73,7 +73,10 @@ type ActionBuffer struct {
 	conns []ConnID
 	owner *Torrent // whose actions acts holds, while it holds any
 	// haveRun: the last action is a SendEach of a HAVE of havePiece,
-	// which the next HAVE of that piece joins.
+	// which the next HAVE of that piece joins. It could be read off the
+	// last action, but then sendHave no longer inlines: 1.6% more
+	// instructions in a simulated world (callgrind, 100 leechers).
+	// add and seal clear it; startHave sets it.
 	haveRun   bool
 	havePiece uint32
 

@@ -219,6 +219,29 @@ func TestSendEachMatchesSend(t *testing.T) {
 	}
 }
 
+// TestSendEachOfALargeMessage: a message too large for a train goes to
+// each connection's uplink queue, as send puts it there, and skips the
+// connections that are gone. The engine gives only HAVEs as SendEach,
+// but the action's meaning does not depend on that.
+func TestSendEachOfALargeMessage(t *testing.T) {
+	s := &Sim{}
+	p := &peer{id: 1}
+	p.byID = []*conn{{owner: p, to: &peer{id: 2}, toID: 7, open: true}, nil, {owner: p, to: &peer{id: 3}, toID: 8, open: true}}
+	bf := wire.Message{Type: wire.Bitfield, Bitfield: make([]byte, 100)}
+	if bf.WireLength() < controlSize {
+		t.Fatalf("a %d-byte bitfield message is a control message", bf.WireLength())
+	}
+	s.sendEach(p, []engine.ConnID{1, 2, 3, 9}, &bf)
+	if r := &s.trains; r.open || r.items.tail != r.items.head {
+		t.Fatal("a large message joined a train")
+	}
+	// The uplink, idle, took the first connection's at once (an event
+	// for when it leaves); the second's waits in its queue.
+	if a, b, leaving := len(p.byID[0].queue), len(p.byID[2].queue), s.q.len(); a != 0 || b != 1 || leaving != 1 {
+		t.Errorf("queued %d and %d, %d leaving; want 0 and 1, 1 leaving", a, b, leaving)
+	}
+}
+
 // TestPackedWireLength: a packed message's size is its wire message's,
 // for the packed forms and a whole one.
 func TestPackedWireLength(t *testing.T) {
