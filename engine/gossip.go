@@ -109,7 +109,13 @@ func (t *Torrent) gossipRound() {
 	}
 }
 
+// sendGossip sends p a gossip message, if it gave us an id to send it
+// under. BEP 10 lets a peer send us gossip under our id without offering
+// its own; an answer to such a peer's pull has nowhere to go.
 func (t *Torrent) sendGossip(p *peer, kind, piece int) {
+	if p.rare == nil || p.rare.gossipID == 0 {
+		return
+	}
 	payload, _ := bencode.Marshal(gossipMsg{Kind: kind, Piece: piece})
 	t.send(p, wire.Message{Type: wire.Extended, ExtendedID: p.rare.gossipID, Payload: payload})
 }

@@ -188,3 +188,44 @@ func TestGossipOnePushInFlight(t *testing.T) {
 		t.Fatalf("round after the push left: %d uploads, want the next push", n)
 	}
 }
+
+// TestGossipFromAPeerThatDidNotOfferIt: BEP 10 lets a peer send us
+// messages under the id we offered without offering its own, so a pull
+// can come from a peer we have no id to answer under. A pull for a piece
+// we lack then crashed the engine, answering "none" to a peer with no
+// gossip state (found by FuzzEngine). It is not answered now, and a peer
+// that withdraws the extension (id 0, BEP 10) gets no more gossip.
+func TestGossipFromAPeerThatDidNotOfferIt(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		handshake string // its extended handshake, if any
+	}{
+		{"no handshake", ""},
+		{"handshake without gossip", "d1:v4:teste"},
+		{"gossip withdrawn", fmt.Sprintf("d1:md15:swarmlab_gossipi%dee1:v4:teste", 0)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGossiper(t, engine.PushPull, onePiece, false)
+			const c = 5
+			if tc.name == "gossip withdrawn" {
+				g.connect(c, true) // offers gossip, then withdraws it
+			} else {
+				g.e.AddPeer(c, engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true).WithExtensions(true)}, g.now)
+				g.recv(c, wire.Message{Type: wire.HaveAll})
+			}
+			if tc.handshake != "" {
+				g.recv(c, wire.Message{Type: wire.Extended, Payload: []byte(tc.handshake)})
+			}
+			acts := g.recv(c, gossipMsg(1)) // a pull of piece 0, which we lack
+			acts = append(acts, g.round()...)
+			for _, a := range acts {
+				if a.Kind == engine.Send && a.Msg.Type == wire.Extended && a.Msg.ExtendedID != 0 {
+					t.Errorf("sent it gossip under id %d: %s", a.Msg.ExtendedID, a.Msg.Payload)
+				}
+				if a.Kind == engine.Close {
+					t.Errorf("dropped it: %s", a.Reason)
+				}
+			}
+		})
+	}
+}

@@ -606,3 +606,22 @@ func TestViewPeersOnlyForPickersThatReadThem(t *testing.T) {
 		})
 	}
 }
+
+// TestRemovedPeerGetsNothing: once the driver reports a connection gone,
+// the engine sends it nothing more. It used to cancel the requests it
+// had out there, to a connection that no longer existed (found by
+// FuzzEngine).
+func TestRemovedPeerGetsNothing(t *testing.T) {
+	e := newEngine(t, false)
+	addPeer(e, true)
+	acts := recv(e, wire.Message{Type: wire.HaveAll}, wire.Message{Type: wire.Unchoke})
+	if find(acts, engine.Send, wire.Request) == nil {
+		t.Fatal("no request went out to remove")
+	}
+	e.RemovePeer(conn, 2*time.Second)
+	for _, a := range e.Actions(nil) {
+		if a.Conn == conn {
+			t.Errorf("after RemovePeer: %v %v", a.Kind, a.Msg.Type)
+		}
+	}
+}

@@ -289,6 +289,11 @@ func (t *Torrent) RemovePeer(c ConnID, now time.Duration) {
 	}
 	t.byConn.remove(c)
 	t.viewPeersStale = true
+	// The connection is gone: nothing more goes to it (releaseRequests
+	// sent it cancels before; FuzzEngine found them), and what a driver
+	// still delivers through a ref to it (PeerRef) is ignored, as for a
+	// connection we are closing.
+	p.closing = true
 	for i, q := range t.peers {
 		if q == p {
 			// slices.Delete clears the slot it vacates at the end;
@@ -309,10 +314,6 @@ func (t *Torrent) RemovePeer(c ConnID, now time.Duration) {
 	}
 	// Other peers may now get the blocks it held.
 	t.fillAll()
-	// A driver may still hold a ref to it (PeerRef): what comes
-	// through one now is ignored, as for a connection we are closing.
-	// Set last, since the cleanup above treats closing peers apart.
-	p.closing = true
 }
 
 // Receive handles one message from a connection. msg's slices are only
@@ -401,8 +402,15 @@ func (t *Torrent) receive(p *peer, msg *wire.Message, now time.Duration) {
 				return
 			}
 			p.reqq = uint16(min(h.Reqq, maxPeerCount))
-			if id := h.M[gossipExt]; t.gossiping() && id > 0 {
-				p.rareState().gossipID = uint8(id)
+			// BEP 10: the m dictionary is additive, and id 0 withdraws
+			// an extension (the wire reader keeps ids within 0-255).
+			if id, ok := h.M[gossipExt]; ok && t.gossiping() {
+				switch {
+				case id > 0:
+					p.rareState().gossipID = uint8(id)
+				case p.rare != nil:
+					p.rare.gossipID = 0
+				}
 			}
 			p.uploadOnly = h.UploadOnly != 0
 			if p.uploadOnly && t.have.All() {
