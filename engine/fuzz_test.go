@@ -43,9 +43,14 @@ func FuzzEngine(f *testing.F) {
 	})
 }
 
-// fuzzLayout is five pieces of two blocks each, the last 20,000 bytes:
-// one full block and a short one.
-var fuzzLayout = Layout{PieceLength: 2 * BlockSize, TotalLength: 4*2*BlockSize + 20000}
+// fuzzLayouts are the torrents a script can choose: five pieces of two
+// blocks, the last 20,000 bytes (a full block and a short one); three
+// pieces of four blocks, the last two and a half, where more peers share
+// a piece and the end game has more to do.
+var fuzzLayouts = [2]Layout{
+	{PieceLength: 2 * BlockSize, TotalLength: 4*2*BlockSize + 20000},
+	{PieceLength: 4 * BlockSize, TotalLength: 2*4*BlockSize + 40000},
+}
 
 // fuzzMaxConns is how many connections a script can have at once.
 const fuzzMaxConns = 4
@@ -97,11 +102,11 @@ func (s *fuzzScript) number(limit uint32) uint32 {
 
 // length reads a block length for (piece, begin): the true one, a full
 // block, a small one, or any 32-bit value.
-func (s *fuzzScript) length(piece, begin uint32) uint32 {
+func (s *fuzzScript) length(l Layout, piece, begin uint32) uint32 {
 	switch s.next() % 4 {
 	case 0:
-		if int(piece) < fuzzLayout.NumPieces() {
-			if rest := fuzzLayout.PieceSize(int(piece)) - int64(begin); rest > 0 {
+		if int(piece) < l.NumPieces() {
+			if rest := l.PieceSize(int(piece)) - int64(begin); rest > 0 {
 				return uint32(min(int64(BlockSize), rest))
 			}
 		}
@@ -126,6 +131,7 @@ type fuzzConn struct {
 type fuzzDriver struct {
 	t         *testing.T
 	e         *Torrent
+	layout    Layout
 	s         fuzzScript
 	truth     []byte // the torrent's content
 	disk      []byte // what Write actions stored
@@ -133,6 +139,7 @@ type fuzzDriver struct {
 	conns     map[ConnID]*fuzzConn
 	verifying []int // pieces Verify asked for, not yet reported
 	completed bool
+	banned    []ConnID // connections closed with a ban
 	// batch: take actions whole with TakeActions, as the simulator does,
 	// and spell out each SendEach here; otherwise with Actions.
 	batch bool
@@ -143,20 +150,21 @@ type fuzzDriver struct {
 func newFuzzDriver(t *testing.T, script []byte) *fuzzDriver {
 	s := fuzzScript{b: script}
 	d := &fuzzDriver{t: t, conns: map[ConnID]*fuzzConn{}}
-	d.truth = make([]byte, fuzzLayout.TotalLength)
+	// The first two bytes choose the configuration. mode: bit 0 starts
+	// with the pieces whose bits the third byte sets, bit 3 chooses the
+	// layout, bit 7 takes actions with TakeActions, and the picker and
+	// choker come from bits 1-2 and 4-6. opts: the fast extension,
+	// extensions, SkipRedundantHave, super-seeding (with every piece),
+	// gossip and its mode, and the upload capacity, from bit 0 up.
+	mode, opts := s.next(), s.next()
+	d.layout = fuzzLayouts[mode>>3&1]
+	d.truth = make([]byte, d.layout.TotalLength)
 	for i := range d.truth {
 		d.truth[i] = byte(i*31 + i>>9)
 	}
 	d.disk = make([]byte, len(d.truth))
 
-	// The first two bytes choose the configuration. mode: bit 0 starts
-	// with the pieces whose bits the third byte sets, bit 7 takes actions
-	// with TakeActions, and the picker and choker come from the bits
-	// above 1 and 4. opts: the fast extension, extensions, SkipRedundantHave,
-	// super-seeding (with every piece), gossip and its mode, and the upload
-	// capacity, from bit 0 up.
-	mode, opts := s.next(), s.next()
-	n := fuzzLayout.NumPieces()
+	n := d.layout.NumPieces()
 	have := bitfield.New(n)
 	if mode&1 != 0 { // start with some pieces, from byte 3
 		bits := s.next()
@@ -177,7 +185,7 @@ func newFuzzDriver(t *testing.T, script []byte) *fuzzDriver {
 		t.Fatal(err)
 	}
 	cfg := Config{
-		Layout: fuzzLayout, Have: have, Picker: pk, Choker: ck,
+		Layout: d.layout, Have: have, Picker: pk, Choker: ck,
 		Rand:       rand.New(rand.NewPCG(uint64(mode), uint64(opts))),
 		Fast:       opts&1 != 0,
 		Extensions: opts&2 != 0,
@@ -201,8 +209,8 @@ func newFuzzDriver(t *testing.T, script []byte) *fuzzDriver {
 }
 
 func (d *fuzzDriver) pieceRange(piece int) (int64, int64) {
-	begin := int64(piece) * fuzzLayout.PieceLength
-	return begin, begin + fuzzLayout.PieceSize(piece)
+	begin := int64(piece) * d.layout.PieceLength
+	return begin, begin + d.layout.PieceSize(piece)
 }
 
 func (d *fuzzDriver) copyPiece(piece int) {
@@ -281,14 +289,14 @@ func (d *fuzzDriver) step() {
 		e.Receive(c, &m, d.now)
 	case opAsk:
 		c, fc := d.conn()
-		piece, block, how := s.number(uint32(fuzzLayout.NumPieces())), s.next()%3, s.next()
+		piece, block, how := s.number(uint32(d.layout.NumPieces())), s.next()%3, s.next()
 		begin := uint32(block) * BlockSize
 		length := uint32(BlockSize)
-		if int(piece) < fuzzLayout.NumPieces() {
-			length = uint32(max(0, min(int64(BlockSize), fuzzLayout.PieceSize(int(piece))-int64(begin))))
+		if int(piece) < d.layout.NumPieces() {
+			length = uint32(max(0, min(int64(BlockSize), d.layout.PieceSize(int(piece))-int64(begin))))
 		}
 		if how&1 != 0 {
-			length = s.length(piece, begin)
+			length = s.length(d.layout, piece, begin)
 		}
 		typ := wire.Request
 		if how&2 != 0 {
@@ -334,10 +342,10 @@ func (d *fuzzDriver) anyMessage() wire.Message {
 		return wire.Message{KeepAlive: true}
 	}
 	m := wire.Message{Type: wire.Type(kind)}
-	n := uint32(fuzzLayout.NumPieces())
+	n := uint32(d.layout.NumPieces())
 	m.Index = s.number(n)
 	m.Begin = s.number(3) * BlockSize / 2
-	m.Length = s.length(m.Index, m.Begin)
+	m.Length = s.length(d.layout, m.Index, m.Begin)
 	switch m.Type {
 	case wire.Bitfield:
 		m.Bitfield = slices.Clone(s.take(int(s.next() % 3)))
@@ -363,7 +371,7 @@ func (d *fuzzDriver) anyMessage() wire.Message {
 // download on, so that scripts reach the states past the handshake.
 func (d *fuzzDriver) progressMessage() wire.Message {
 	s := &d.s
-	n := fuzzLayout.NumPieces()
+	n := d.layout.NumPieces()
 	switch s.next() % 11 {
 	case 0:
 		return wire.Message{Type: wire.Unchoke}
@@ -444,12 +452,12 @@ func (d *fuzzDriver) take() {
 // apply carries out one action and checks it; it reports a connection
 // to close.
 func (d *fuzzDriver) apply(a *Action) (ConnID, bool) {
-	t, n := d.t, fuzzLayout.NumPieces()
+	t, n := d.t, d.layout.NumPieces()
 	validBlock := func(piece, begin, length uint32) bool {
 		if int(piece) >= n || begin%BlockSize != 0 {
 			return false
 		}
-		size := fuzzLayout.PieceSize(int(piece))
+		size := d.layout.PieceSize(int(piece))
 		return int64(begin) < size && int64(length) == min(int64(BlockSize), size-int64(begin))
 	}
 	switch a.Kind {
@@ -478,7 +486,7 @@ func (d *fuzzDriver) apply(a *Action) (ConnID, bool) {
 		}
 		// A peer may ask for any part of a piece, not only our blocks.
 		if int(a.Piece) >= n || a.Length == 0 || a.Length > maxRequestLength ||
-			int64(a.Begin)+int64(a.Length) > fuzzLayout.PieceSize(int(a.Piece)) {
+			int64(a.Begin)+int64(a.Length) > d.layout.PieceSize(int(a.Piece)) {
 			t.Fatalf("upload of bytes outside the torrent: %d/%d+%d", a.Piece, a.Begin, a.Length)
 		}
 		if !d.e.have.Has(int(a.Piece)) {
@@ -503,6 +511,9 @@ func (d *fuzzDriver) apply(a *Action) (ConnID, bool) {
 		if d.conns[a.Conn] == nil {
 			t.Fatalf("close of connection %d, which is not open", a.Conn)
 		}
+		if a.Ban {
+			d.banned = append(d.banned, a.Conn)
+		}
 		return a.Conn, true
 	case Completed:
 		if d.completed || !d.e.have.All() {
@@ -523,11 +534,11 @@ func (d *fuzzDriver) apply(a *Action) (ConnID, bool) {
 // itself.
 func (d *fuzzDriver) check() {
 	t, e := d.t, d.e
-	n := fuzzLayout.NumPieces()
+	n := d.layout.NumPieces()
 	var left int64
 	for i := range n {
 		if !e.have.Has(i) {
-			left += fuzzLayout.PieceSize(i)
+			left += d.layout.PieceSize(i)
 			continue
 		}
 		if b, end := d.pieceRange(i); !bytes.Equal(d.disk[b:end], d.truth[b:end]) {
@@ -602,6 +613,21 @@ func fuzzEngineSeeds() [][]byte {
 	for i := range 12 {
 		upload = append(upload, opAsk, 1, byte(i%5), byte(i%2), 0, opUploaded, 1, opTick, 2)
 	}
+	// Four-block pieces from three seeds, the second of which sends one
+	// corrupt block: the piece fails with several senders, is fetched
+	// again from one, and the block digests then convict the liar.
+	shared := []byte{8, 3} // the four-block layout
+	for c := range byte(3) {
+		shared = append(shared, opAdd, c, 3, opProgress, c, 4, opProgress, c, 0)
+	}
+	for i := range 20 {
+		how := byte(0)
+		if i == 1 {
+			how = 2
+		}
+		shared = append(shared, opServe, 0, 0, 0, opServe, 1, 0, how, opServe, 2, 0, 0,
+			opVerify, 0, opTick, 2)
+	}
 	// Push-pull gossip with a seed that offers it (extension id 3).
 	gossip := []byte{0x80, 3 | 16 | 2<<5} // TakeActions; gossip, push-pull
 	gossip = append(gossip,
@@ -613,20 +639,21 @@ func fuzzEngineSeeds() [][]byte {
 		gossip = append(gossip, opTick, 10, opServe, 0, 0, 0, opVerify, 0)
 	}
 	hostile := []byte{0, 1, opAdd, 2, 1, opMessage, 2, 5, 7, 2, 0xff, 0xff, opMessage, 2, 7, 9, 1, 1, 0, 0}
-	return [][]byte{download, upload, gossip, hostile}
+	return [][]byte{download, upload, gossip, shared, hostile}
 }
 
 // TestFuzzEngineSeedsReachTheirStates checks that the seed scripts do
 // what they are there for, so that the fuzzer starts past the
 // handshake: the download gets pieces and fails one, the upload sends
-// blocks, the gossip pulls pieces.
+// blocks, the gossip pulls pieces, the shared pieces convict the one
+// peer that lied.
 func TestFuzzEngineSeedsReachTheirStates(t *testing.T) {
 	seeds := fuzzEngineSeeds()
 	d := newFuzzDriver(t, seeds[0])
 	d.run()
 	if st := d.e.Stats(); !d.completed || st.HashFails == 0 {
 		t.Errorf("download script: completed %v, %d of %d pieces, %d hash failures\n%s",
-			d.completed, st.Have, fuzzLayout.NumPieces(), st.HashFails, d.e.Describe())
+			d.completed, st.Have, d.layout.NumPieces(), st.HashFails, d.e.Describe())
 	}
 	d = newFuzzDriver(t, seeds[1])
 	d.run()
@@ -637,5 +664,11 @@ func TestFuzzEngineSeedsReachTheirStates(t *testing.T) {
 	d.run()
 	if st := d.e.Stats(); st.Pulls == 0 || st.Have == 0 {
 		t.Errorf("gossip script: %d pulls, %d pieces\n%s", st.Pulls, st.Have, d.e.Describe())
+	}
+	d = newFuzzDriver(t, seeds[3])
+	d.run()
+	if st := d.e.Stats(); !d.completed || st.HashFails == 0 || !slices.Equal(d.banned, []ConnID{2}) {
+		t.Errorf("shared-piece script: completed %v, %d hash failures, banned %v (want [2])\n%s",
+			d.completed, st.HashFails, d.banned, d.e.Describe())
 	}
 }
