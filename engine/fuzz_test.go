@@ -237,7 +237,7 @@ func (d *fuzzDriver) run() {
 // step plays one operation of the script.
 func (d *fuzzDriver) step() {
 	s, e := &d.s, d.e
-	switch op := s.next() % fuzzOps; op {
+	switch s.next() % fuzzOps {
 	case opAdd:
 		c, fc := d.conn()
 		r := s.next()
@@ -372,19 +372,12 @@ func (d *fuzzDriver) anyMessage() wire.Message {
 func (d *fuzzDriver) progressMessage() wire.Message {
 	s := &d.s
 	n := d.layout.NumPieces()
-	switch s.next() % 11 {
-	case 0:
-		return wire.Message{Type: wire.Unchoke}
-	case 1:
-		return wire.Message{Type: wire.Interested}
-	case 2:
-		return wire.Message{Type: wire.NotInterested}
-	case 3:
-		return wire.Message{Type: wire.Choke}
-	case 4:
-		return wire.Message{Type: wire.HaveAll}
-	case 5:
-		return wire.Message{Type: wire.HaveNone}
+	bare := [...]wire.Type{wire.Unchoke, wire.Interested, wire.NotInterested, wire.Choke, wire.HaveAll, wire.HaveNone}
+	kind := int(s.next() % 11)
+	if kind < len(bare) {
+		return wire.Message{Type: bare[kind]}
+	}
+	switch kind {
 	case 6:
 		// A bitfield from the script's bits, spare bits cleared.
 		return wire.Message{Type: wire.Bitfield, Bitfield: []byte{s.next() &^ (1<<(8-n) - 1)}}
