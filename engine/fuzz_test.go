@@ -100,15 +100,27 @@ func (s *fuzzScript) number(limit uint32) uint32 {
 	return v
 }
 
-// length reads a block length for (piece, begin): the true one, a full
-// block, a small one, or any 32-bit value.
+// blockLength is the length of l's block of piece that starts at begin,
+// and whether there is one.
+func blockLength(l Layout, piece, begin uint32) (uint32, bool) {
+	if int(piece) >= l.NumPieces() || begin%BlockSize != 0 {
+		return 0, false
+	}
+	rest := l.PieceSize(int(piece)) - int64(begin)
+	if rest <= 0 {
+		return 0, false
+	}
+	return uint32(min(int64(BlockSize), rest)), true
+}
+
+// length reads a block length for (piece, begin): the true one (a full
+// block where there is none), a full block, a small one, or any 32-bit
+// value.
 func (s *fuzzScript) length(l Layout, piece, begin uint32) uint32 {
 	switch s.next() % 4 {
 	case 0:
-		if int(piece) < l.NumPieces() {
-			if rest := l.PieceSize(int(piece)) - int64(begin); rest > 0 {
-				return uint32(min(int64(BlockSize), rest))
-			}
+		if n, ok := blockLength(l, piece, begin); ok {
+			return n
 		}
 		return BlockSize
 	case 1:
@@ -289,13 +301,11 @@ func (d *fuzzDriver) step() {
 		e.Receive(c, &m, d.now)
 	case opAsk:
 		c, fc := d.conn()
-		piece, block, how := s.number(uint32(d.layout.NumPieces())), s.next()%3, s.next()
+		// Up to one block past the last of the larger layout's pieces.
+		piece, block, how := s.number(uint32(d.layout.NumPieces())), s.next()%5, s.next()
 		begin := uint32(block) * BlockSize
-		length := uint32(BlockSize)
-		if int(piece) < d.layout.NumPieces() {
-			length = uint32(max(0, min(int64(BlockSize), d.layout.PieceSize(int(piece))-int64(begin))))
-		}
-		if how&1 != 0 {
+		length, ok := blockLength(d.layout, piece, begin)
+		if how&1 != 0 || !ok {
 			length = s.length(d.layout, piece, begin)
 		}
 		typ := wire.Request
@@ -447,11 +457,8 @@ func (d *fuzzDriver) take() {
 func (d *fuzzDriver) apply(a *Action) (ConnID, bool) {
 	t, n := d.t, d.layout.NumPieces()
 	validBlock := func(piece, begin, length uint32) bool {
-		if int(piece) >= n || begin%BlockSize != 0 {
-			return false
-		}
-		size := d.layout.PieceSize(int(piece))
-		return int64(begin) < size && int64(length) == min(int64(BlockSize), size-int64(begin))
+		want, ok := blockLength(d.layout, piece, begin)
+		return ok && length == want
 	}
 	switch a.Kind {
 	case Send:

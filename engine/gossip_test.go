@@ -198,17 +198,18 @@ func TestGossipOnePushInFlight(t *testing.T) {
 func TestGossipFromAPeerThatDidNotOfferIt(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		handshake string // its extended handshake, if any
+		offered   bool   // it offers gossip first
+		handshake string // its (next) extended handshake, if any
 	}{
-		{"no handshake", ""},
-		{"handshake without gossip", "d1:v4:teste"},
-		{"gossip withdrawn", fmt.Sprintf("d1:md15:swarmlab_gossipi%dee1:v4:teste", 0)},
+		{"no handshake", false, ""},
+		{"handshake without gossip", false, "d1:v4:teste"},
+		{"gossip withdrawn", true, "d1:md15:swarmlab_gossipi0ee1:v4:teste"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := newGossiper(t, engine.PushPull, onePiece, false)
 			const c = 5
-			if tc.name == "gossip withdrawn" {
-				g.connect(c, true) // offers gossip, then withdraws it
+			if tc.offered {
+				g.connect(c, true)
 			} else {
 				g.e.AddPeer(c, engine.PeerInfo{Reserved: wire.Reserved{}.WithFast(true).WithExtensions(true)}, g.now)
 				g.recv(c, wire.Message{Type: wire.HaveAll})
