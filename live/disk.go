@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/swarmlab/swarmlab/internal/mbsha1"
 	"github.com/swarmlab/swarmlab/internal/warmhash"
 	"github.com/swarmlab/swarmlab/storage"
 )
@@ -38,6 +39,11 @@ type disk struct {
 	// maxHeld bounds the blocks each worker keeps unwritten.
 	maxHeld int
 
+	// batch verifies complete pieces several at a time where that is
+	// faster (internal/mbsha1); nil where it is not, and workers then
+	// hash each piece's blocks as they come.
+	batch *hashBatcher
+
 	errMu    sync.Mutex
 	firstErr error
 }
@@ -64,6 +70,9 @@ func newDisk(t *Torrent) *disk {
 		// whatever the workers hold, readers can still take blocks
 		// in, including the ones that complete the pieces held.
 		maxHeld: max(1, maxPendingBlocks/2/n)}
+	if mbsha1.MinBatch() > 1 {
+		d.batch = newHashBatcher(d)
+	}
 	for range n {
 		w := &diskWorker{d: d, wake: make(chan struct{}, 1), pieces: map[int]*pieceState{}}
 		d.workers = append(d.workers, w)
@@ -126,6 +135,9 @@ func (d *disk) close() {
 		w.signal()
 	}
 	d.wg.Wait()
+	if d.batch != nil {
+		d.batch.close()
+	}
 }
 
 // diskWorker is one of a disk's workers.
@@ -145,7 +157,8 @@ type diskWorker struct {
 
 // pieceState is what a worker has of a piece not yet verified.
 type pieceState struct {
-	// h is the SHA-1 of the piece's first next bytes.
+	// h is the SHA-1 of the piece's first next bytes (nil until a byte
+	// is hashed).
 	h    hash.Hash
 	next int64
 	// blocks are held, unwritten, in order of offset; the first hashed
@@ -201,7 +214,7 @@ func (w *diskWorker) start(piece int) int64 { return int64(piece) * w.d.t.layout
 func (w *diskWorker) add(j diskJob) {
 	ps := w.pieces[j.piece]
 	if ps == nil {
-		ps = &pieceState{h: sha1.New()}
+		ps = &pieceState{}
 		w.pieces[j.piece] = ps
 	}
 	begin := j.off - w.start(j.piece)
@@ -210,14 +223,19 @@ func (w *diskWorker) add(j diskJob) {
 		// Bytes hashed or held already, written again: a piece
 		// downloaded anew after it failed. Start it over.
 		w.writeOut(ps)
-		ps.h.Reset()
+		ps.h = nil
 		ps.next = 0
 		i = 0
 	}
 	ps.blocks = slices.Insert(ps.blocks, i, j)
 	w.held++
-	for ps.hashed < len(ps.blocks) && ps.blocks[ps.hashed].off-w.start(j.piece) == ps.next {
+	// With batches, a piece is hashed once complete, in memory still
+	// unless it was written out early.
+	for w.d.batch == nil && ps.hashed < len(ps.blocks) && ps.blocks[ps.hashed].off-w.start(j.piece) == ps.next {
 		b := ps.blocks[ps.hashed].data
+		if ps.h == nil {
+			ps.h = sha1.New()
+		}
 		warmhash.Write(ps.h, b)
 		ps.next += int64(len(b))
 		ps.hashed++
@@ -298,10 +316,19 @@ func (w *diskWorker) verify(piece int) {
 	ps := w.pieces[piece]
 	delete(w.pieces, piece)
 	if ps == nil {
-		ps = &pieceState{h: sha1.New()}
+		ps = &pieceState{}
 	}
 	w.write(ps.blocks)
 	size := t.layout.PieceSize(piece)
+	if w.d.batch != nil && ps.whole(w.start(piece), size) {
+		// The batch gives the blocks back once it has hashed them.
+		w.held -= len(ps.blocks)
+		w.d.batch.add(heldPiece{piece: piece, blocks: ps.blocks})
+		return
+	}
+	if ps.h == nil {
+		ps.h = sha1.New()
+	}
 	at := ps.next
 	for _, b := range ps.blocks[ps.hashed:] {
 		// Blocks past a gap: hash the gap from storage, then them.
@@ -312,24 +339,43 @@ func (w *diskWorker) verify(piece int) {
 	}
 	w.readBack(ps.h, piece, at, size)
 	w.release(ps)
-	if w.d.err() != nil {
+	var sum [sha1.Size]byte
+	ok := [sha1.Size]byte(ps.h.Sum(sum[:0])) == t.meta.Info.PieceHash(piece)
+	var data []byte
+	if !ok && w.d.err() == nil {
+		// The engine digests a failed piece's blocks to find, once the
+		// piece verifies, which of their senders lied (smart ban). It is
+		// written by now; failures are rare enough to read it back.
+		data = make([]byte, size)
+		if n, _ := t.store.ReadAt(data, w.start(piece)); int64(n) != size {
+			data = nil
+		}
+	}
+	w.d.report(piece, ok, data)
+}
+
+// report tells the loop whether a piece verified; data is the failed
+// piece's bytes for the smart ban, when they could be had.
+func (d *disk) report(piece int, ok bool, data []byte) {
+	if d.err() != nil {
 		// After a storage failure a bad hash may be ours, not the
 		// peers': report nothing rather than blame them.
 		return
 	}
-	var sum [sha1.Size]byte
-	ok := [sha1.Size]byte(ps.h.Sum(sum[:0])) == t.meta.Info.PieceHash(piece)
-	ev := event{kind: evVerified, piece: piece, ok: ok}
-	if !ok {
-		// The engine digests a failed piece's blocks to find, once the
-		// piece verifies, which of their senders lied (smart ban). It is
-		// written by now; failures are rare enough to read it back.
-		data := make([]byte, size)
-		if n, _ := t.store.ReadAt(data, w.start(piece)); int64(n) == size {
-			ev.data = data
+	d.t.post(event{kind: evVerified, piece: piece, ok: ok, data: data})
+}
+
+// whole reports whether the piece's blocks, all held, are all of it: the
+// piece starting at start, size bytes long.
+func (ps *pieceState) whole(start, size int64) bool {
+	at := start
+	for _, b := range ps.blocks {
+		if b.off != at {
+			return false
 		}
+		at += int64(len(b.data))
 	}
-	t.post(ev)
+	return ps.next == 0 && at == start+size
 }
 
 // readBack hashes bytes [from, to) of piece from storage.

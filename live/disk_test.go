@@ -49,7 +49,16 @@ type diskRig struct {
 	store *countingStore
 }
 
-func newDiskRig(t *testing.T, tor *storagetest.Torrent, st storage.Storage, maxHeld int) *diskRig {
+// The disk's two ways of verifying: each piece hashed as its blocks come,
+// or complete pieces hashed in batches (hashBatcher). Both are tested on
+// every processor; where the multi-lane kernel is missing, batches fall
+// back to hashing one piece at a time.
+var verifyModes = []struct {
+	name    string
+	batched bool
+}{{"streamed", false}, {"batched", true}}
+
+func newDiskRig(t *testing.T, tor *storagetest.Torrent, st storage.Storage, maxHeld int, batched bool) *diskRig {
 	t.Helper()
 	info := tor.Info
 	tt := &Torrent{
@@ -66,6 +75,10 @@ func newDiskRig(t *testing.T, tor *storagetest.Torrent, st storage.Storage, maxH
 	d := newDisk(tt)
 	if maxHeld > 0 {
 		d.maxHeld = maxHeld
+	}
+	d.batch = nil
+	if batched {
+		d.batch = newHashBatcher(d)
 	}
 	tt.disk = d
 	return &diskRig{t: tt, d: d, tor: tor, store: cs}
@@ -86,12 +99,18 @@ func (r *diskRig) write(p int, begin, n int, data []byte) {
 // result waits for a verify result.
 func (r *diskRig) result(t *testing.T) (int, bool) {
 	t.Helper()
+	ev := r.event(t)
+	return ev.piece, ev.ok
+}
+
+func (r *diskRig) event(t *testing.T) event {
+	t.Helper()
 	r.d.kick()
 	ev := <-r.t.events
 	if ev.kind != evVerified {
 		t.Fatalf("event %v, want a verify result", ev.kind)
 	}
-	return ev.piece, ev.ok
+	return ev
 }
 
 // close stops the workers and checks that every block went back to the
@@ -134,58 +153,68 @@ func TestDiskVerifiesFromMemory(t *testing.T) {
 		{name: "direct", shuffle: true, direct: true},
 		{name: "memory", shuffle: true, memory: true},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var st storage.Storage
-			var err error
-			if tc.memory {
-				st, err = storage.NewMemory(tor.Info)
-			} else {
-				st, err = storage.OpenFiles(t.TempDir(), tor.Info, storage.FileOptions{DirectWrites: tc.direct})
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer st.Close()
-			r := newDiskRig(t, tor, st, 0)
-			rng := rand.New(rand.NewPCG(3, 4))
-			n := tor.Info.NumPieces()
-			for p := range n {
-				offs := blockOffsets(tor, p)
-				if tc.shuffle {
-					rng.Shuffle(len(offs), func(i, j int) { offs[i], offs[j] = offs[j], offs[i] })
-				}
-				for _, b := range offs {
-					r.write(p, b, blockLen(tor, p, b), nil)
-				}
-				r.d.verify(p)
-			}
-			for range n {
-				if p, ok := r.result(t); !ok {
-					t.Errorf("piece %d failed", p)
-				}
-			}
-			r.close(t)
-			if got := r.store.reads.Load(); got != 0 {
-				t.Errorf("%d reads: pieces were read back", got)
-			}
-			got := make([]byte, len(tor.Content))
-			if _, err := st.ReadAt(got, 0); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, tor.Content) {
-				t.Error("storage does not hold the content")
-			}
-		})
+		for _, mode := range verifyModes {
+			t.Run(mode.name+"/"+tc.name, func(t *testing.T) { testDiskVerifiesFromMemory(t, tor, mode.batched, tc.shuffle, tc.direct, tc.memory) })
+		}
+	}
+}
+
+func testDiskVerifiesFromMemory(t *testing.T, tor *storagetest.Torrent, batched, shuffle, direct, memory bool) {
+	var st storage.Storage
+	var err error
+	if memory {
+		st, err = storage.NewMemory(tor.Info)
+	} else {
+		st, err = storage.OpenFiles(t.TempDir(), tor.Info, storage.FileOptions{DirectWrites: direct})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r := newDiskRig(t, tor, st, 0, batched)
+	rng := rand.New(rand.NewPCG(3, 4))
+	n := tor.Info.NumPieces()
+	for p := range n {
+		offs := blockOffsets(tor, p)
+		if shuffle {
+			rng.Shuffle(len(offs), func(i, j int) { offs[i], offs[j] = offs[j], offs[i] })
+		}
+		for _, b := range offs {
+			r.write(p, b, blockLen(tor, p, b), nil)
+		}
+		r.d.verify(p)
+	}
+	for range n {
+		if p, ok := r.result(t); !ok {
+			t.Errorf("piece %d failed", p)
+		}
+	}
+	r.close(t)
+	if got := r.store.reads.Load(); got != 0 {
+		t.Errorf("%d reads: pieces were read back", got)
+	}
+	got := make([]byte, len(tor.Content))
+	if _, err := st.ReadAt(got, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, tor.Content) {
+		t.Error("storage does not hold the content")
 	}
 }
 
 func TestDiskBadPieceThenGood(t *testing.T) {
+	for _, mode := range verifyModes {
+		t.Run(mode.name, func(t *testing.T) { testDiskBadPieceThenGood(t, mode.batched) })
+	}
+}
+
+func testDiskBadPieceThenGood(t *testing.T, batched bool) {
 	tor := storagetest.SingleFile("b.bin", 2*64<<10, 64<<10, 2)
 	st, err := storage.NewMemory(tor.Info)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newDiskRig(t, tor, st, 0)
+	r := newDiskRig(t, tor, st, 0, batched)
 	// A bad block in the middle, then the piece again, in another order,
 	// as the engine asks for it once the first copy failed.
 	bad := bytes.Repeat([]byte{0xee}, engine.BlockSize)
@@ -198,8 +227,15 @@ func TestDiskBadPieceThenGood(t *testing.T) {
 		r.write(1, b, blockLen(tor, 1, b), data)
 	}
 	r.d.verify(1)
-	if p, ok := r.result(t); p != 1 || ok {
-		t.Fatalf("bad piece: %d, %v; want 1, false", p, ok)
+	ev := r.event(t)
+	if ev.piece != 1 || ev.ok {
+		t.Fatalf("bad piece: %d, %v; want 1, false", ev.piece, ev.ok)
+	}
+	// The smart ban needs the bytes that failed.
+	want := bytes.Clone(tor.Content[64<<10 : 128<<10])
+	copy(want[offs[2]:], bad)
+	if !bytes.Equal(ev.data, want) {
+		t.Errorf("failed piece's data: %d bytes, not the bytes written", len(ev.data))
 	}
 	for i := len(offs) - 1; i >= 0; i-- {
 		r.write(1, offs[i], blockLen(tor, 1, offs[i]), nil)
@@ -230,13 +266,19 @@ func TestDiskWritesOutPastBound(t *testing.T) {
 	// pieces are written out before they complete, and what is not in
 	// memory at the end is read back. Every piece still verifies, and a
 	// piece with a bad block still fails.
+	for _, mode := range verifyModes {
+		t.Run(mode.name, func(t *testing.T) { testDiskWritesOutPastBound(t, mode.batched) })
+	}
+}
+
+func testDiskWritesOutPastBound(t *testing.T, batched bool) {
 	tor := storagetest.SingleFile("m.bin", 6*64<<10, 64<<10, 5)
 	st, err := storage.OpenFiles(t.TempDir(), tor.Info, storage.FileOptions{DirectWrites: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	r := newDiskRig(t, tor, st, 3)
+	r := newDiskRig(t, tor, st, 3, batched)
 	n := tor.Info.NumPieces()
 	rng := rand.New(rand.NewPCG(5, 6))
 	type blk struct{ p, b int }
