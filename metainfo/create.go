@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/swarmlab/swarmlab/internal/mbsha1"
 )
 
 // Piece length bounds for Create. 16 KiB is the request block size, so a
@@ -53,6 +55,10 @@ type CreateOptions struct {
 	// returns.
 	Progress func(hashed, total int64)
 }
+
+// hashBatchBytes bounds the buffers of one hashing goroutine's run of
+// pieces (mbsha1.BatchFor): sixteen pieces of up to 1 MiB.
+const hashBatchBytes = 16 << 20
 
 // progressInterval is how often Create reports progress: fast enough for a
 // smooth bar, slow enough that the callback never shows up in a profile.
@@ -317,7 +323,7 @@ func scanContent(root string) (*Info, []*srcFile, int64, error) {
 	return info, srcs, total, nil
 }
 
-// hashPieces fills info.Pieces on workers goroutines (Info.EachPiece),
+// hashPieces fills info.Pieces on workers goroutines (Info.EachBatch),
 // which read each piece with ReadAt into their own buffer and so share one
 // *os.File per file without seeking.
 func hashPieces(ctx context.Context, info *Info, srcs []*srcFile, total int64, workers int, progress func(hashed, total int64)) error {
@@ -357,11 +363,33 @@ func hashPieces(ctx context.Context, info *Info, srcs []*srcFile, total int64, w
 			}
 		})
 	}
-	err := info.EachPiece(ctx, workers, func(p int, buf []byte) error {
-		if err := hashPiece(info, srcs, p, buf); err != nil {
-			return err
+	// Runs of pieces are read, then hashed side by side where the
+	// processor allows (internal/mbsha1).
+	batch := mbsha1.BatchFor(info.PieceLength, hashBatchBytes)
+	err := info.EachBatch(ctx, workers, batch, func(first int, bufs [][]byte) error {
+		msgs := make([]mbsha1.Message, len(bufs))
+		var size int64
+		for k, buf := range bufs {
+			// EachBatch looks at ctx before a run; this, before each
+			// of its other pieces, so a cancellation stops the reads
+			// as soon as one piece at a time would.
+			if k > 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			if err := readPiece(info, srcs, first+k, buf); err != nil {
+				return err
+			}
+			msgs[k] = mbsha1.Message{buf}
+			size += int64(len(buf))
 		}
-		hashed.Add(int64(len(buf)))
+		sums := make([][HashSize]byte, len(bufs))
+		mbsha1.Sum(sums, msgs)
+		for k := range sums {
+			copy(info.Pieces[(first+k)*HashSize:], sums[k][:])
+		}
+		hashed.Add(size)
 		return nil
 	})
 	// The reporter is gone before the final call, so calls never overlap.
@@ -376,9 +404,9 @@ func hashPieces(ctx context.Context, info *Info, srcs []*srcFile, total int64, w
 	return nil
 }
 
-// hashPiece reads piece p, which buf is exactly long enough for, and
-// stores its SHA-1 in info.Pieces.
-func hashPiece(info *Info, srcs []*srcFile, p int, buf []byte) error {
+// readPiece reads piece p, which buf is exactly long enough for, and
+// closes the files whose last piece it was.
+func readPiece(info *Info, srcs []*srcFile, p int, buf []byte) error {
 	size := int64(len(buf))
 	spans := info.Spans(int64(p)*info.PieceLength, size)
 	pos := int64(0)
@@ -400,8 +428,6 @@ func hashPiece(info *Info, srcs []*srcFile, p int, buf []byte) error {
 	if pos != size {
 		return fmt.Errorf("metainfo: internal error: piece %d spans %d of %d bytes", p, pos, size)
 	}
-	sum := sha1.Sum(buf)
-	copy(info.Pieces[p*HashSize:], sum[:])
 	for _, sp := range spans {
 		if err := srcs[sp.File].finish(); err != nil {
 			return err

@@ -7,8 +7,13 @@ import (
 	"io"
 	"sync"
 
+	"github.com/swarmlab/swarmlab/internal/mbsha1"
 	"github.com/swarmlab/swarmlab/metainfo"
 )
+
+// verifyBatchBytes bounds the buffers of one verifying goroutine's run of
+// pieces (mbsha1.BatchFor): sixteen pieces of up to 1 MiB.
+const verifyBatchBytes = 16 << 20
 
 // VerifyPiece reports whether piece holds data matching its hash in info.
 // buf is scratch space; one of info.PieceLength bytes avoids an allocation
@@ -21,13 +26,24 @@ func VerifyPiece(s io.ReaderAt, info *metainfo.Info, piece int, buf []byte) (boo
 	if info == nil {
 		return false, fmt.Errorf("storage: verify piece %d: %w: nil", piece, ErrInvalidInfo)
 	}
+	data, err := readPiece(s, info, piece, buf)
+	if data == nil || err != nil {
+		return false, err
+	}
+	return sha1.Sum(data) == info.PieceHash(piece), nil
+}
+
+// readPiece reads piece into buf (or a new buffer, if buf is too short)
+// and returns it, or nil when s implements Sparse and the piece was never
+// written. Errors are as VerifyPiece's.
+func readPiece(s io.ReaderAt, info *metainfo.Info, piece int, buf []byte) ([]byte, error) {
 	size := info.PieceSize(piece)
 	if size <= 0 || size > info.PieceLength {
-		return false, fmt.Errorf("storage: verify piece %d: %w: no such piece (%d pieces, size %d)", piece, ErrInvalidInfo, info.NumPieces(), size)
+		return nil, fmt.Errorf("storage: verify piece %d: %w: no such piece (%d pieces, size %d)", piece, ErrInvalidInfo, info.NumPieces(), size)
 	}
 	off := int64(piece) * info.PieceLength
 	if sp, ok := s.(Sparse); ok && sp.Unwritten(off, size) {
-		return false, nil
+		return nil, nil
 	}
 	if int64(cap(buf)) < size {
 		buf = make([]byte, size)
@@ -38,10 +54,10 @@ func VerifyPiece(s io.ReaderAt, info *metainfo.Info, piece int, buf []byte) (boo
 		if err == nil || err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return false, fmt.Errorf("storage: verify piece %d: %w", piece, err)
+		return nil, fmt.Errorf("storage: verify piece %d: %w", piece, err)
 	}
 	// io.ReaderAt allows io.EOF with a full read at the end of the input.
-	return sha1.Sum(buf) == info.PieceHash(piece), nil
+	return buf, nil
 }
 
 // Verify checks every piece of info against s and returns which ones hold
@@ -49,10 +65,11 @@ func VerifyPiece(s io.ReaderAt, info *metainfo.Info, piece int, buf []byte) (boo
 // what it already has.
 //
 // It hashes on workers goroutines (0 means runtime.GOMAXPROCS(0); see
-// metainfo.Info.EachPiece), each claiming the next unchecked piece and
-// reading it into its own buffer with ReadAt, so s must allow concurrent
-// ReadAt calls (io.ReaderAt requires it). It stops at the first error or
-// when ctx is cancelled.
+// metainfo.Info.EachBatch), each claiming the next run of unchecked
+// pieces (sixteen where the processor can hash them side by side, one
+// otherwise) and reading them into its own buffers with ReadAt, so s
+// must allow concurrent ReadAt calls (io.ReaderAt requires it). It stops
+// at the first error or when ctx is cancelled.
 //
 // progress, if not nil, is called once per piece checked with done counting
 // up from 1 to total. Calls never overlap, but come from the hashing
@@ -66,18 +83,42 @@ func Verify(ctx context.Context, s io.ReaderAt, info *metainfo.Info, workers int
 		progressMu sync.Mutex
 		done       int
 	)
-	err := info.EachPiece(ctx, workers, func(p int, buf []byte) error {
-		ok, err := VerifyPiece(s, info, p, buf)
-		if err != nil {
-			return err
+	// Runs of pieces are read, then hashed side by side where the
+	// processor allows (internal/mbsha1).
+	batch := mbsha1.BatchFor(info.PieceLength, verifyBatchBytes)
+	err := info.EachBatch(ctx, workers, batch, func(first int, bufs [][]byte) error {
+		msgs := make([]mbsha1.Message, 0, len(bufs))
+		read := make([]int, 0, len(bufs))
+		for k, buf := range bufs {
+			// EachBatch looks at ctx before a run; this, before each
+			// of its other pieces.
+			if k > 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			data, err := readPiece(s, info, first+k, buf)
+			if err != nil {
+				return err
+			}
+			if data != nil {
+				msgs = append(msgs, mbsha1.Message{data})
+				read = append(read, first+k)
+			}
 		}
-		// Each piece goes to one worker, so its slot has one writer;
-		// EachPiece's return orders the writes before ours.
-		have[p] = ok
+		sums := make([][mbsha1.Size]byte, len(msgs))
+		mbsha1.Sum(sums, msgs)
+		// Each run goes to one worker, so its slots have one writer;
+		// EachBatch's return orders the writes before ours.
+		for j, p := range read {
+			have[p] = sums[j] == info.PieceHash(p)
+		}
 		if progress != nil {
 			progressMu.Lock()
-			done++
-			progress(done, len(have))
+			for range bufs {
+				done++
+				progress(done, len(have))
+			}
 			progressMu.Unlock()
 		}
 		return nil

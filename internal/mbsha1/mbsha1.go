@@ -25,6 +25,21 @@ func MinBatch() int {
 // Multi reports whether this processor has the multi-lane kernel.
 func Multi() bool { return haveKernel }
 
+// BatchFor returns how many messages of size bytes a caller that reads
+// them into buffers should gather for one Sum: Lanes where the kernel
+// runs, fewer when Lanes of them would take more than budget bytes, and 1
+// when that leaves too few for the kernel to pay, or there is no kernel.
+func BatchFor(size, budget int64) int {
+	if !haveKernel || size <= 0 {
+		return 1
+	}
+	n := int(min(int64(Lanes), budget/size))
+	if n < minLanes {
+		return 1
+	}
+	return n
+}
+
 // minLanes: see MinBatch. BenchmarkSum measures the kernel against
 // crypto/sha1 by the number of messages.
 const minLanes = 2
