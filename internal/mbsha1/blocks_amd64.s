@@ -357,8 +357,332 @@ done:
 	VZEROUPPER
 	RET
 
+// func blocksAVX2(state *uint32, ptrs **byte, n int, w *[16][8]uint32)
+//
+// blocksAVX512's work for eight lanes, for processors with AVX2 but not
+// AVX-512: one 256-bit register holds one word of eight lanes. state
+// points at the first of the eight lanes' columns in a [5][16]uint32
+// (rows 64 bytes apart), ptrs at eight block pointers, and w is scratch
+// for the message schedule, which does not fit in AVX2's sixteen
+// registers beside the working variables.
+//
+// AVX2 has neither rotates nor three-input logic, so a rotation is two
+// shifts and an OR, and Ch, Parity and Maj take two to four
+// instructions: Ch = d ^ (b & (c ^ d)), Maj = (b & c) | (d & (b | c)).
+//
+// The macros are blocksAVX512's, suffixed 8.
+//
+// Registers: Y0-Y4 working variables (renamed round by round), Y5-Y6
+// temporaries, Y7 the schedule word of the round, Y8 the round constant;
+// Y0-Y15 serve the transpose before the rounds.
+
+#define ROL8(n, x, t) \
+	VPSLLD $n, x, t;      \
+	VPSRLD $(32-n), x, x; \
+	VPOR   t, x, x
+
+#define CH8(b, c, d) \
+	VPXOR c, d, Y5; \
+	VPAND b, Y5, Y5; \
+	VPXOR d, Y5, Y5
+
+#define PARITY8(b, c, d) \
+	VPXOR c, b, Y5; \
+	VPXOR d, Y5, Y5
+
+#define MAJ8(b, c, d) \
+	VPOR  c, b, Y5;  \
+	VPAND d, Y5, Y5; \
+	VPAND c, b, Y6;  \
+	VPOR  Y6, Y5, Y5
+
+// ROUND: e += rol(a,5) + f(b,c,d) + K + w; b = rol(b,30). f leaves its
+// result in Y5.
+#define ROUND8(f, a, b, c, d, e, w) \
+	VPADDD Y8, e, e;      \
+	VPADDD w, e, e;       \
+	f(b, c, d);           \
+	VPADDD Y5, e, e;      \
+	VPSLLD $5, a, Y5;     \
+	VPSRLD $27, a, Y6;    \
+	VPOR   Y6, Y5, Y5;    \
+	VPADDD Y5, e, e;      \
+	ROL8(30, b, Y6)
+
+// SCHED: Y7 = W[t] = rol(W[t-3] ^ W[t-8] ^ W[t-14] ^ W[t-16], 1), stored
+// over W[t-16] in the ring of 16 at w.
+#define SCHED8(o3, o8, o14, o16) \
+	VMOVDQU o3(R9), Y7;      \
+	VPXOR   o8(R9), Y7, Y7;  \
+	VPXOR   o14(R9), Y7, Y7; \
+	VPXOR   o16(R9), Y7, Y7; \
+	ROL8(1, Y7, Y6);          \
+	VMOVDQU Y7, o16(R9)
+
+// TRANSPOSE8: rows of eight lanes (32 bytes at src past each lane's
+// pointer plus DX), byte-swapped and transposed into eight schedule
+// words at dst.
+#define TRANSPOSE8(src, dst) \
+	MOVQ 0(SI), R8;                 \
+	VMOVDQU src(R8)(DX*1), Y0;      \
+	VPSHUFB bswap<>(SB), Y0, Y0;    \
+	MOVQ 8(SI), R8;                 \
+	VMOVDQU src(R8)(DX*1), Y1;      \
+	VPSHUFB bswap<>(SB), Y1, Y1;    \
+	MOVQ 16(SI), R8;                \
+	VMOVDQU src(R8)(DX*1), Y2;      \
+	VPSHUFB bswap<>(SB), Y2, Y2;    \
+	MOVQ 24(SI), R8;                \
+	VMOVDQU src(R8)(DX*1), Y3;      \
+	VPSHUFB bswap<>(SB), Y3, Y3;    \
+	MOVQ 32(SI), R8;                \
+	VMOVDQU src(R8)(DX*1), Y4;      \
+	VPSHUFB bswap<>(SB), Y4, Y4;    \
+	MOVQ 40(SI), R8;                \
+	VMOVDQU src(R8)(DX*1), Y5;      \
+	VPSHUFB bswap<>(SB), Y5, Y5;    \
+	MOVQ 48(SI), R8;                \
+	VMOVDQU src(R8)(DX*1), Y6;      \
+	VPSHUFB bswap<>(SB), Y6, Y6;    \
+	MOVQ 56(SI), R8;                \
+	VMOVDQU src(R8)(DX*1), Y7;      \
+	VPSHUFB bswap<>(SB), Y7, Y7;    \
+	VPUNPCKLDQ Y1, Y0, Y8;          \
+	VPUNPCKHDQ Y1, Y0, Y9;          \
+	VPUNPCKLDQ Y3, Y2, Y10;         \
+	VPUNPCKHDQ Y3, Y2, Y11;         \
+	VPUNPCKLDQ Y5, Y4, Y12;         \
+	VPUNPCKHDQ Y5, Y4, Y13;         \
+	VPUNPCKLDQ Y7, Y6, Y14;         \
+	VPUNPCKHDQ Y7, Y6, Y15;         \
+	VPUNPCKLQDQ Y10, Y8, Y0;        \
+	VPUNPCKHQDQ Y10, Y8, Y1;        \
+	VPUNPCKLQDQ Y11, Y9, Y2;        \
+	VPUNPCKHQDQ Y11, Y9, Y3;        \
+	VPUNPCKLQDQ Y14, Y12, Y4;       \
+	VPUNPCKHQDQ Y14, Y12, Y5;       \
+	VPUNPCKLQDQ Y15, Y13, Y6;       \
+	VPUNPCKHQDQ Y15, Y13, Y7;       \
+	VPERM2I128 $0x20, Y4, Y0, Y8;   \
+	VPERM2I128 $0x31, Y4, Y0, Y12;  \
+	VPERM2I128 $0x20, Y5, Y1, Y9;   \
+	VPERM2I128 $0x31, Y5, Y1, Y13;  \
+	VPERM2I128 $0x20, Y6, Y2, Y10;  \
+	VPERM2I128 $0x31, Y6, Y2, Y14;  \
+	VPERM2I128 $0x20, Y7, Y3, Y11;  \
+	VPERM2I128 $0x31, Y7, Y3, Y15;  \
+	VMOVDQU Y8, 0(dst);             \
+	VMOVDQU Y9, 32(dst);            \
+	VMOVDQU Y10, 64(dst);           \
+	VMOVDQU Y11, 96(dst);           \
+	VMOVDQU Y12, 128(dst);          \
+	VMOVDQU Y13, 160(dst);          \
+	VMOVDQU Y14, 192(dst);          \
+	VMOVDQU Y15, 224(dst)
+
+TEXT ·blocksAVX2(SB), NOSPLIT, $0-32
+	MOVQ state+0(FP), DI
+	MOVQ ptrs+8(FP), SI
+	MOVQ n+16(FP), CX
+	MOVQ w+24(FP), R9
+	LEAQ 256(R9), R10
+	TESTQ CX, CX
+	JZ   done8
+	XORQ DX, DX
+
+loop8:
+
+	// Words 0-7 of each lane, then words 8-15.
+	TRANSPOSE8(0, R9)
+	TRANSPOSE8(32, R10)
+
+	// a..e from the chaining values.
+	VMOVDQU 0(DI), Y0
+	VMOVDQU 64(DI), Y1
+	VMOVDQU 128(DI), Y2
+	VMOVDQU 192(DI), Y3
+	VMOVDQU 256(DI), Y4
+
+	// Rounds 0-19.
+	VPBROADCASTD k<>+0(SB), Y8
+	ROUND8(CH8, Y0, Y1, Y2, Y3, Y4, 0(R9))
+	ROUND8(CH8, Y4, Y0, Y1, Y2, Y3, 32(R9))
+	ROUND8(CH8, Y3, Y4, Y0, Y1, Y2, 64(R9))
+	ROUND8(CH8, Y2, Y3, Y4, Y0, Y1, 96(R9))
+	ROUND8(CH8, Y1, Y2, Y3, Y4, Y0, 128(R9))
+	ROUND8(CH8, Y0, Y1, Y2, Y3, Y4, 160(R9))
+	ROUND8(CH8, Y4, Y0, Y1, Y2, Y3, 192(R9))
+	ROUND8(CH8, Y3, Y4, Y0, Y1, Y2, 224(R9))
+	ROUND8(CH8, Y2, Y3, Y4, Y0, Y1, 256(R9))
+	ROUND8(CH8, Y1, Y2, Y3, Y4, Y0, 288(R9))
+	ROUND8(CH8, Y0, Y1, Y2, Y3, Y4, 320(R9))
+	ROUND8(CH8, Y4, Y0, Y1, Y2, Y3, 352(R9))
+	ROUND8(CH8, Y3, Y4, Y0, Y1, Y2, 384(R9))
+	ROUND8(CH8, Y2, Y3, Y4, Y0, Y1, 416(R9))
+	ROUND8(CH8, Y1, Y2, Y3, Y4, Y0, 448(R9))
+	ROUND8(CH8, Y0, Y1, Y2, Y3, Y4, 480(R9))
+	SCHED8(416, 256, 64, 0)
+	ROUND8(CH8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(448, 288, 96, 32)
+	ROUND8(CH8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(480, 320, 128, 64)
+	ROUND8(CH8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(0, 352, 160, 96)
+	ROUND8(CH8, Y1, Y2, Y3, Y4, Y0, Y7)
+
+	// Rounds 20-39.
+	VPBROADCASTD k<>+4(SB), Y8
+	SCHED8(32, 384, 192, 128)
+	ROUND8(PARITY8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(64, 416, 224, 160)
+	ROUND8(PARITY8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(96, 448, 256, 192)
+	ROUND8(PARITY8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(128, 480, 288, 224)
+	ROUND8(PARITY8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(160, 0, 320, 256)
+	ROUND8(PARITY8, Y1, Y2, Y3, Y4, Y0, Y7)
+	SCHED8(192, 32, 352, 288)
+	ROUND8(PARITY8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(224, 64, 384, 320)
+	ROUND8(PARITY8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(256, 96, 416, 352)
+	ROUND8(PARITY8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(288, 128, 448, 384)
+	ROUND8(PARITY8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(320, 160, 480, 416)
+	ROUND8(PARITY8, Y1, Y2, Y3, Y4, Y0, Y7)
+	SCHED8(352, 192, 0, 448)
+	ROUND8(PARITY8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(384, 224, 32, 480)
+	ROUND8(PARITY8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(416, 256, 64, 0)
+	ROUND8(PARITY8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(448, 288, 96, 32)
+	ROUND8(PARITY8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(480, 320, 128, 64)
+	ROUND8(PARITY8, Y1, Y2, Y3, Y4, Y0, Y7)
+	SCHED8(0, 352, 160, 96)
+	ROUND8(PARITY8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(32, 384, 192, 128)
+	ROUND8(PARITY8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(64, 416, 224, 160)
+	ROUND8(PARITY8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(96, 448, 256, 192)
+	ROUND8(PARITY8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(128, 480, 288, 224)
+	ROUND8(PARITY8, Y1, Y2, Y3, Y4, Y0, Y7)
+
+	// Rounds 40-59.
+	VPBROADCASTD k<>+8(SB), Y8
+	SCHED8(160, 0, 320, 256)
+	ROUND8(MAJ8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(192, 32, 352, 288)
+	ROUND8(MAJ8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(224, 64, 384, 320)
+	ROUND8(MAJ8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(256, 96, 416, 352)
+	ROUND8(MAJ8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(288, 128, 448, 384)
+	ROUND8(MAJ8, Y1, Y2, Y3, Y4, Y0, Y7)
+	SCHED8(320, 160, 480, 416)
+	ROUND8(MAJ8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(352, 192, 0, 448)
+	ROUND8(MAJ8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(384, 224, 32, 480)
+	ROUND8(MAJ8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(416, 256, 64, 0)
+	ROUND8(MAJ8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(448, 288, 96, 32)
+	ROUND8(MAJ8, Y1, Y2, Y3, Y4, Y0, Y7)
+	SCHED8(480, 320, 128, 64)
+	ROUND8(MAJ8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(0, 352, 160, 96)
+	ROUND8(MAJ8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(32, 384, 192, 128)
+	ROUND8(MAJ8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(64, 416, 224, 160)
+	ROUND8(MAJ8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(96, 448, 256, 192)
+	ROUND8(MAJ8, Y1, Y2, Y3, Y4, Y0, Y7)
+	SCHED8(128, 480, 288, 224)
+	ROUND8(MAJ8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(160, 0, 320, 256)
+	ROUND8(MAJ8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(192, 32, 352, 288)
+	ROUND8(MAJ8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(224, 64, 384, 320)
+	ROUND8(MAJ8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(256, 96, 416, 352)
+	ROUND8(MAJ8, Y1, Y2, Y3, Y4, Y0, Y7)
+
+	// Rounds 60-79.
+	VPBROADCASTD k<>+12(SB), Y8
+	SCHED8(288, 128, 448, 384)
+	ROUND8(PARITY8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(320, 160, 480, 416)
+	ROUND8(PARITY8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(352, 192, 0, 448)
+	ROUND8(PARITY8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(384, 224, 32, 480)
+	ROUND8(PARITY8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(416, 256, 64, 0)
+	ROUND8(PARITY8, Y1, Y2, Y3, Y4, Y0, Y7)
+	SCHED8(448, 288, 96, 32)
+	ROUND8(PARITY8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(480, 320, 128, 64)
+	ROUND8(PARITY8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(0, 352, 160, 96)
+	ROUND8(PARITY8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(32, 384, 192, 128)
+	ROUND8(PARITY8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(64, 416, 224, 160)
+	ROUND8(PARITY8, Y1, Y2, Y3, Y4, Y0, Y7)
+	SCHED8(96, 448, 256, 192)
+	ROUND8(PARITY8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(128, 480, 288, 224)
+	ROUND8(PARITY8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(160, 0, 320, 256)
+	ROUND8(PARITY8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(192, 32, 352, 288)
+	ROUND8(PARITY8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(224, 64, 384, 320)
+	ROUND8(PARITY8, Y1, Y2, Y3, Y4, Y0, Y7)
+	SCHED8(256, 96, 416, 352)
+	ROUND8(PARITY8, Y0, Y1, Y2, Y3, Y4, Y7)
+	SCHED8(288, 128, 448, 384)
+	ROUND8(PARITY8, Y4, Y0, Y1, Y2, Y3, Y7)
+	SCHED8(320, 160, 480, 416)
+	ROUND8(PARITY8, Y3, Y4, Y0, Y1, Y2, Y7)
+	SCHED8(352, 192, 0, 448)
+	ROUND8(PARITY8, Y2, Y3, Y4, Y0, Y1, Y7)
+	SCHED8(384, 224, 32, 480)
+	ROUND8(PARITY8, Y1, Y2, Y3, Y4, Y0, Y7)
+
+	// Add into the chaining values.
+	VPADDD 0(DI), Y0, Y0
+	VMOVDQU Y0, 0(DI)
+	VPADDD 64(DI), Y1, Y1
+	VMOVDQU Y1, 64(DI)
+	VPADDD 128(DI), Y2, Y2
+	VMOVDQU Y2, 128(DI)
+	VPADDD 192(DI), Y3, Y3
+	VMOVDQU Y3, 192(DI)
+	VPADDD 256(DI), Y4, Y4
+	VMOVDQU Y4, 256(DI)
+
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  loop8
+
+done8:
+	VZEROUPPER
+	RET
+
+
 // bswap reverses the bytes of each 32-bit word (VPSHUFB works within
-// 128-bit lanes, so the pattern repeats four times).
+// 128-bit lanes, so the pattern repeats four times; blocksAVX2 reads the
+// first two).
 DATA bswap<>+0(SB)/8, $0x0405060700010203
 DATA bswap<>+8(SB)/8, $0x0c0d0e0f08090a0b
 DATA bswap<>+16(SB)/8, $0x0405060700010203
@@ -375,3 +699,14 @@ DATA k<>+4(SB)/4, $0x6ed9eba1
 DATA k<>+8(SB)/4, $0x8f1bbcdc
 DATA k<>+12(SB)/4, $0xca62c1d6
 GLOBL k<>(SB), RODATA|NOPTR, $16
+
+// func cpuid(leaf, subleaf uint32) (eax, ebx, ecx, edx uint32)
+TEXT ·cpuid(SB), NOSPLIT, $0-24
+	MOVL leaf+0(FP), AX
+	MOVL subleaf+4(FP), CX
+	CPUID
+	MOVL AX, eax+8(FP)
+	MOVL BX, ebx+12(FP)
+	MOVL CX, ecx+16(FP)
+	MOVL DX, edx+20(FP)
+	RET

@@ -7,9 +7,17 @@
 // SHA extensions hashes one at about 0.5 GB/s per core. A torrent's pieces
 // are independent messages, and a download verifies them by the
 // thousand, so hashing sixteen side by side does sixteen times the work
-// per instruction. Where the processor lacks AVX-512, or too few
-// messages are given for the lanes to pay, Sum falls back to
-// crypto/sha1, one message at a time.
+// per instruction. On amd64 there are two kernels: sixteen lanes in
+// AVX-512 registers, and, for processors with AVX2 but neither AVX-512
+// nor the SHA extensions, eight lanes in AVX2 registers, run twice.
+// Where neither applies, or too few messages are given for the lanes to
+// pay, Sum falls back to crypto/sha1, one message at a time.
+//
+// BenchmarkSum, 256 KiB pieces as 16 KiB blocks, on a 2-core Xeon VM
+// (Cascade Lake) without the SHA extensions, over several runs on a
+// noisy host: crypto/sha1 0.45-0.60 GB/s; AVX-512 3.0-3.9 GB/s with 16
+// pieces, 1.9-2.3 with 8; AVX2 1.4-2.1 GB/s with 16, 1.6-2.1 with 8.
+// Both pass crypto/sha1 from 3 pieces.
 //
 // A message is a list of segments (a piece as the blocks it arrived in),
 // so that callers need not copy it into one buffer. Segments whose

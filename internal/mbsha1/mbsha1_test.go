@@ -40,6 +40,16 @@ func check(t *testing.T, name string, sum func([][Size]byte, []Message), msgs []
 	}
 }
 
+// checkAll checks Sum, and every kernel this processor can run however
+// few the messages.
+func checkAll(t *testing.T, msgs []Message) {
+	t.Helper()
+	check(t, "Sum", Sum, msgs)
+	for _, k := range kernels() {
+		check(t, kernelName(k), func(sums [][Size]byte, msgs []Message) { sumLanes(k, sums, msgs) }, msgs)
+	}
+}
+
 func TestSumMatchesCryptoSHA1(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	data := make([]byte, 1<<20)
@@ -74,10 +84,7 @@ func TestSumMatchesCryptoSHA1(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			check(t, "Sum", Sum, c.msgs)
-			if haveKernel {
-				check(t, "kernel", sumLanes, c.msgs)
-			}
+			checkAll(t, c.msgs)
 		})
 	}
 }
@@ -98,10 +105,7 @@ func TestSumRandomBatches(t *testing.T) {
 			msgs[i] = split(data[start:start+n], 1+rng.IntN(300), 64*(1+rng.IntN(64)))
 		}
 		t.Run(fmt.Sprint(count), func(t *testing.T) {
-			check(t, "Sum", Sum, msgs)
-			if haveKernel {
-				check(t, "kernel", sumLanes, msgs)
-			}
+			checkAll(t, msgs)
 		})
 	}
 }
@@ -126,10 +130,7 @@ func FuzzSum(f *testing.F) {
 			data = data[n:]
 		}
 		msgs = append(msgs, append(m, data))
-		check(t, "Sum", Sum, msgs)
-		if haveKernel {
-			check(t, "kernel", sumLanes, msgs)
-		}
+		checkAll(t, msgs)
 	})
 }
 
@@ -149,18 +150,17 @@ func BenchmarkSum(b *testing.B) {
 		}
 		return msgs
 	}
-	for _, n := range []int{1, 2, 4, 8, 16} {
-		msgs := batch(n)
-		sums := make([][Size]byte, n)
-		b.Run(fmt.Sprintf("kernel/%d", n), func(b *testing.B) {
-			if !haveKernel {
-				b.Skip("no multi-lane kernel here")
-			}
-			b.SetBytes(int64(n * pieceSize))
-			for b.Loop() {
-				sumLanes(sums, msgs)
-			}
-		})
+	for _, k := range kernels() {
+		for _, n := range []int{1, 2, 3, 4, 8, 16} {
+			msgs := batch(n)
+			sums := make([][Size]byte, n)
+			b.Run(fmt.Sprintf("%s/%d", kernelName(k), n), func(b *testing.B) {
+				b.SetBytes(int64(n * pieceSize))
+				for b.Loop() {
+					sumLanes(k, sums, msgs)
+				}
+			})
+		}
 	}
 	b.Run("crypto-sha1", func(b *testing.B) {
 		b.SetBytes(pieceSize)
