@@ -8,10 +8,10 @@
 // ticker, and it carries out the engine's actions — frames and uploads go
 // to each connection's writer, blocks to disk workers (each owning a share
 // of the pieces) that hold a piece's blocks, write the piece in one call
-// once it is complete, and report the check without reading it back. On
-// processors with AVX-512, complete pieces are hashed up to sixteen at a
-// time (internal/mbsha1, several times faster than one by one); elsewhere
-// a worker hashes each piece's blocks as they come. Nothing in the engine waits on I/O, and nothing here makes a
+// once it is complete, and report the check without reading it back.
+// Where internal/mbsha1 has a kernel for the processor, complete pieces
+// are hashed up to sixteen at a time (several times faster than one by
+// one); elsewhere a worker hashes each piece's blocks as they come. Nothing in the engine waits on I/O, and nothing here makes a
 // protocol decision.
 //
 // Rate limits (golang.org/x/time/rate) apply per client and per torrent,

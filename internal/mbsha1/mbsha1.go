@@ -41,8 +41,9 @@ func BatchFor(size, budget int64) int {
 }
 
 // minLanes: see MinBatch. BenchmarkSum measures the kernels against
-// crypto/sha1 by the number of messages: here, AVX-512 outran it from 2
-// messages and AVX2 from 3.
+// crypto/sha1 by the number of messages: here, with 2 messages AVX-512
+// ran 0.42-0.61 GB/s against crypto/sha1's 0.45-0.60 and AVX2 0.31-0.38;
+// with 3, 0.68-0.71 and 0.46-0.60.
 const minLanes = 3
 
 // Message is one message to hash: the concatenation of its segments.
