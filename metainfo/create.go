@@ -15,8 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
-
-	"github.com/swarmlab/swarmlab/internal/mbsha1"
 )
 
 // Piece length bounds for Create. 16 KiB is the request block size, so a
@@ -55,10 +53,6 @@ type CreateOptions struct {
 	// returns.
 	Progress func(hashed, total int64)
 }
-
-// hashBatchBytes bounds the buffers of one hashing goroutine's run of
-// pieces (mbsha1.BatchFor): sixteen pieces of up to 1 MiB.
-const hashBatchBytes = 16 << 20
 
 // progressInterval is how often Create reports progress: fast enough for a
 // smooth bar, slow enough that the callback never shows up in a profile.
@@ -323,7 +317,7 @@ func scanContent(root string) (*Info, []*srcFile, int64, error) {
 	return info, srcs, total, nil
 }
 
-// hashPieces fills info.Pieces on workers goroutines (Info.EachBatch),
+// hashPieces fills info.Pieces on workers goroutines (Info.HashPieces),
 // which read each piece with ReadAt into their own buffer and so share one
 // *os.File per file without seeking.
 func hashPieces(ctx context.Context, info *Info, srcs []*srcFile, total int64, workers int, progress func(hashed, total int64)) error {
@@ -363,34 +357,11 @@ func hashPieces(ctx context.Context, info *Info, srcs []*srcFile, total int64, w
 			}
 		})
 	}
-	// Runs of pieces are read, then hashed side by side where the
-	// processor allows (internal/mbsha1).
-	batch := mbsha1.BatchFor(info.PieceLength, hashBatchBytes)
-	err := info.EachBatch(ctx, workers, batch, func(first int, bufs [][]byte) error {
-		msgs := make([]mbsha1.Message, len(bufs))
-		var size int64
-		for k, buf := range bufs {
-			// EachBatch looks at ctx before a run; this, before each
-			// of its other pieces, so a cancellation stops the reads
-			// as soon as one piece at a time would.
-			if k > 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			if err := readPiece(info, srcs, first+k, buf); err != nil {
-				return err
-			}
-			msgs[k] = mbsha1.Message{buf}
-			size += int64(len(buf))
-		}
-		sums := make([][HashSize]byte, len(bufs))
-		mbsha1.Sum(sums, msgs)
-		for k := range sums {
-			copy(info.Pieces[(first+k)*HashSize:], sums[k][:])
-		}
-		hashed.Add(size)
-		return nil
+	err := info.HashPieces(ctx, workers, func(p int, buf []byte) ([]byte, error) {
+		return buf, readPiece(info, srcs, p, buf)
+	}, func(p int, sum *[HashSize]byte) {
+		copy(info.Pieces[p*HashSize:], sum[:])
+		hashed.Add(info.PieceSize(p))
 	})
 	// The reporter is gone before the final call, so calls never overlap.
 	close(stop)

@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/swarmlab/swarmlab/internal/mbsha1"
 )
 
 // EachPiece calls fn for every piece of i on workers goroutines (0 means
@@ -19,16 +21,69 @@ import (
 // cancellation), and returns that error. It trusts the invariants
 // CheckLengths checks.
 func (i *Info) EachPiece(ctx context.Context, workers int, fn func(piece int, buf []byte) error) error {
-	return i.EachBatch(ctx, workers, 1, func(first int, bufs [][]byte) error { return fn(first, bufs[0]) })
+	return i.eachBatch(ctx, workers, 1, func(first int, bufs [][]byte) error { return fn(first, bufs[0]) })
 }
 
-// EachBatch is EachPiece for runs of up to batch consecutive pieces (at
+// hashBatchBytes bounds the buffers of one HashPieces goroutine's run of
+// pieces (mbsha1.BatchFor): sixteen pieces of up to 1 MiB.
+const hashBatchBytes = 16 << 20
+
+// HashPieces computes the SHA-1 of every piece of i on workers goroutines
+// (0 means runtime.GOMAXPROCS(0)), hashing runs of consecutive pieces side
+// by side where the processor allows (internal/mbsha1). read gets a piece's
+// index and a buffer as long as the piece, and returns the bytes to hash
+// (the buffer, filled) or nil to skip the piece; then done gets each piece
+// of the run, in order, with its digest, or nil for a skipped piece. Calls
+// for different runs happen at the same time.
+//
+// HashPieces looks at ctx before every piece, and stops at the first
+// error read returns or at a cancellation, returning that error. It is
+// the loop behind Create's hashing and storage.Verify.
+func (i *Info) HashPieces(ctx context.Context, workers int, read func(piece int, buf []byte) ([]byte, error), done func(piece int, sum *[HashSize]byte)) error {
+	batch := mbsha1.BatchFor(i.PieceLength, hashBatchBytes)
+	return i.eachBatch(ctx, workers, batch, func(first int, bufs [][]byte) error {
+		msgs := make([]mbsha1.Message, 0, len(bufs))
+		var skipped []bool
+		for k, buf := range bufs {
+			// eachBatch looks at ctx before a run; this, before each
+			// of its other pieces.
+			if k > 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			data, err := read(first+k, buf)
+			if err != nil {
+				return err
+			}
+			if data == nil {
+				if skipped == nil {
+					skipped = make([]bool, len(bufs))
+				}
+				skipped[k] = true
+				continue
+			}
+			msgs = append(msgs, mbsha1.Message{data})
+		}
+		sums := make([][HashSize]byte, len(msgs))
+		mbsha1.Sum(sums, msgs)
+		for k := range bufs {
+			if skipped != nil && skipped[k] {
+				done(first+k, nil)
+				continue
+			}
+			done(first+k, &sums[0])
+			sums = sums[1:]
+		}
+		return nil
+	})
+}
+
+// eachBatch is EachPiece for runs of up to batch consecutive pieces (at
 // least 1): fn gets the first piece's index and one buffer per piece,
-// each as long as its piece, so that it can hash them together
-// (internal/mbsha1). Each goroutine owns batch buffers. ctx is looked at
-// before every run; fn may look at it between the run's pieces. It is the
-// loop behind Create's hashing and storage.Verify.
-func (i *Info) EachBatch(ctx context.Context, workers, batch int, fn func(first int, bufs [][]byte) error) error {
+// each as long as its piece. Each goroutine owns batch buffers. ctx is
+// looked at before every run.
+func (i *Info) eachBatch(ctx context.Context, workers, batch int, fn func(first int, bufs [][]byte) error) error {
 	n := i.NumPieces()
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

@@ -2,6 +2,7 @@ package metainfo
 
 import (
 	"context"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"sync"
@@ -24,7 +25,7 @@ func TestEachBatch(t *testing.T) {
 			info := &Info{PieceLength: 100, Length: int64(c.pieces-1)*100 + 7, Pieces: make([]byte, c.pieces*HashSize)}
 			var mu sync.Mutex
 			seen := make([]int, c.pieces)
-			err := info.EachBatch(context.Background(), c.workers, c.batch, func(first int, bufs [][]byte) error {
+			err := info.eachBatch(context.Background(), c.workers, c.batch, func(first int, bufs [][]byte) error {
 				if want := max(c.batch, 1); first%want != 0 || len(bufs) > want {
 					t.Errorf("run at %d of %d pieces, batch %d", first, len(bufs), want)
 				}
@@ -55,7 +56,7 @@ func TestEachBatchStopsAtAnError(t *testing.T) {
 	info := &Info{PieceLength: 10, Length: 1000, Pieces: make([]byte, 100*HashSize)}
 	bad := errors.New("bad run")
 	runs := 0
-	err := info.EachBatch(context.Background(), 1, 4, func(first int, bufs [][]byte) error {
+	err := info.eachBatch(context.Background(), 1, 4, func(first int, bufs [][]byte) error {
 		runs++
 		if first == 8 {
 			return bad
@@ -64,5 +65,52 @@ func TestEachBatchStopsAtAnError(t *testing.T) {
 	})
 	if !errors.Is(err, bad) || runs != 3 {
 		t.Errorf("err %v after %d runs; want %v after 3", err, runs, bad)
+	}
+}
+
+func TestHashPieces(t *testing.T) {
+	// 40 pieces of 64 bytes and a short last one: with the multi-lane
+	// kernel, runs of 16 with skipped pieces among them.
+	content := make([]byte, 40*64+5)
+	for i := range content {
+		content[i] = byte(i * 13)
+	}
+	info := &Info{PieceLength: 64, Length: int64(len(content)), Pieces: make([]byte, 41*HashSize)}
+	piece := func(p int) []byte { return content[p*64 : min((p+1)*64, len(content))] }
+	skip := func(p int) bool { return p%3 == 1 }
+	var mu sync.Mutex
+	got := map[int]*[HashSize]byte{}
+	err := info.HashPieces(context.Background(), 2, func(p int, buf []byte) ([]byte, error) {
+		if skip(p) {
+			return nil, nil
+		}
+		copy(buf, piece(p))
+		return buf, nil
+	}, func(p int, sum *[HashSize]byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, dup := got[p]; dup {
+			t.Errorf("piece %d reported twice", p)
+		}
+		var d *[HashSize]byte
+		if sum != nil {
+			d = new([HashSize]byte)
+			*d = *sum
+		}
+		got[p] = d
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range 41 {
+		sum, ok := got[p]
+		switch {
+		case !ok:
+			t.Errorf("piece %d not reported", p)
+		case skip(p) && sum != nil:
+			t.Errorf("skipped piece %d has a digest", p)
+		case !skip(p) && (sum == nil || *sum != sha1.Sum(piece(p))):
+			t.Errorf("piece %d: digest %x, want %x", p, sum, sha1.Sum(piece(p)))
+		}
 	}
 }

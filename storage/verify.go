@@ -7,13 +7,8 @@ import (
 	"io"
 	"sync"
 
-	"github.com/swarmlab/swarmlab/internal/mbsha1"
 	"github.com/swarmlab/swarmlab/metainfo"
 )
-
-// verifyBatchBytes bounds the buffers of one verifying goroutine's run of
-// pieces (mbsha1.BatchFor): sixteen pieces of up to 1 MiB.
-const verifyBatchBytes = 16 << 20
 
 // VerifyPiece reports whether piece holds data matching its hash in info.
 // buf is scratch space; one of info.PieceLength bytes avoids an allocation
@@ -65,7 +60,7 @@ func readPiece(s io.ReaderAt, info *metainfo.Info, piece int, buf []byte) ([]byt
 // what it already has.
 //
 // It hashes on workers goroutines (0 means runtime.GOMAXPROCS(0); see
-// metainfo.Info.EachBatch), each claiming the next run of unchecked
+// metainfo.Info.HashPieces), each claiming the next run of unchecked
 // pieces (sixteen where the processor can hash them side by side, one
 // otherwise) and reading them into its own buffers with ReadAt, so s
 // must allow concurrent ReadAt calls (io.ReaderAt requires it). It stops
@@ -83,45 +78,18 @@ func Verify(ctx context.Context, s io.ReaderAt, info *metainfo.Info, workers int
 		progressMu sync.Mutex
 		done       int
 	)
-	// Runs of pieces are read, then hashed side by side where the
-	// processor allows (internal/mbsha1).
-	batch := mbsha1.BatchFor(info.PieceLength, verifyBatchBytes)
-	err := info.EachBatch(ctx, workers, batch, func(first int, bufs [][]byte) error {
-		msgs := make([]mbsha1.Message, 0, len(bufs))
-		read := make([]int, 0, len(bufs))
-		for k, buf := range bufs {
-			// EachBatch looks at ctx before a run; this, before each
-			// of its other pieces.
-			if k > 0 {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-			}
-			data, err := readPiece(s, info, first+k, buf)
-			if err != nil {
-				return err
-			}
-			if data != nil {
-				msgs = append(msgs, mbsha1.Message{data})
-				read = append(read, first+k)
-			}
-		}
-		sums := make([][mbsha1.Size]byte, len(msgs))
-		mbsha1.Sum(sums, msgs)
-		// Each run goes to one worker, so its slots have one writer;
-		// EachBatch's return orders the writes before ours.
-		for j, p := range read {
-			have[p] = sums[j] == info.PieceHash(p)
-		}
+	err := info.HashPieces(ctx, workers, func(p int, buf []byte) ([]byte, error) {
+		return readPiece(s, info, p, buf)
+	}, func(p int, sum *[metainfo.HashSize]byte) {
+		// Each piece goes to one worker, so its slot has one writer;
+		// HashPieces' return orders the writes before ours.
+		have[p] = sum != nil && *sum == info.PieceHash(p)
 		if progress != nil {
 			progressMu.Lock()
-			for range bufs {
-				done++
-				progress(done, len(have))
-			}
+			done++
+			progress(done, len(have))
 			progressMu.Unlock()
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, err
