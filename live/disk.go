@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/swarmlab/swarmlab/internal/mbsha1"
 	"github.com/swarmlab/swarmlab/internal/warmhash"
@@ -71,7 +72,7 @@ func newDisk(t *Torrent) *disk {
 		// in, including the ones that complete the pieces held.
 		maxHeld: max(1, maxPendingBlocks/2/n)}
 	if mbsha1.MinBatch() > 1 {
-		d.batch = newHashBatcher(d)
+		d.batch = newHashBatcher(d, hashBatchWait, time.Now)
 	}
 	for range n {
 		w := &diskWorker{d: d, wake: make(chan struct{}, 1), pieces: map[int]*pieceState{}}

@@ -6,8 +6,10 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/swarmlab/swarmlab/engine"
+	"github.com/swarmlab/swarmlab/internal/mbsha1"
 	"github.com/swarmlab/swarmlab/metainfo"
 	"github.com/swarmlab/swarmlab/storage"
 	"github.com/swarmlab/swarmlab/storage/storagetest"
@@ -78,7 +80,7 @@ func newDiskRig(t *testing.T, tor *storagetest.Torrent, st storage.Storage, maxH
 	}
 	d.batch = nil
 	if batched {
-		d.batch = newHashBatcher(d)
+		d.batch = newHashBatcher(d, hashBatchWait, time.Now)
 	}
 	tt.disk = d
 	return &diskRig{t: tt, d: d, tor: tor, store: cs}
@@ -313,4 +315,52 @@ func testDiskWritesOutPastBound(t *testing.T, batched bool) {
 	if r.store.reads.Load() == 0 {
 		t.Error("nothing was read back, so nothing was written out early")
 	}
+}
+
+// TestHashBatcherWaitsOnlyForFastPieces: pieces that come slowly for the
+// wait are hashed as they come; pieces that come fast wait to be hashed
+// in a batch. The wait is an hour here, and the pieces' clock is a fake
+// one (2 hours apart, then a minute), so that only a full batch, never
+// the timer, reports a waiting piece.
+func TestHashBatcherWaitsOnlyForFastPieces(t *testing.T) {
+	tor := storagetest.SingleFile("h.bin", 40*engine.BlockSize, engine.BlockSize, 3)
+	st, err := storage.NewMemory(tor.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newDiskRig(t, tor, st, 0, true)
+	clock := time.Unix(0, 0)
+	b := newHashBatcher(r.d, time.Hour, func() time.Time { return clock })
+	r.d.batch = b
+	add := func(p int, gap time.Duration) (reported int) {
+		clock = clock.Add(gap)
+		buf, _ := r.t.pool.getDownload(engine.BlockSize, r.t.stop)
+		copy(buf, tor.Content[p*engine.BlockSize:])
+		b.add(heldPiece{piece: p, blocks: []diskJob{{piece: p, off: int64(p) * engine.BlockSize, data: buf}}})
+		for len(r.t.events) > 0 {
+			if ev := <-r.t.events; !ev.ok {
+				t.Errorf("piece %d failed", ev.piece)
+			}
+			reported++
+		}
+		return reported
+	}
+	for p := range 4 {
+		if n := add(p, 2*time.Hour); n != 1 {
+			t.Fatalf("slow piece %d: %d reported at once, want 1", p, n)
+		}
+	}
+	waited, full := false, false
+	for p := 4; p < 40; p++ {
+		switch add(p, time.Minute) {
+		case 0:
+			waited = true
+		case mbsha1.Lanes:
+			full = true
+		}
+	}
+	if !waited || !full {
+		t.Errorf("fast pieces: some waited %v, a full batch was hashed %v; want both", waited, full)
+	}
+	r.close(t) // gives back the pieces still waiting
 }

@@ -9,9 +9,10 @@ import (
 
 // hashBatchWait is the longest a complete piece waits for others to be
 // hashed with. At download rates where pieces come faster than
-// mbsha1.Lanes per wait, batches fill before it passes; slower, the
-// piece is verified this much later than it could be, which only delays
-// announcing it.
+// mbsha1.Lanes per wait, batches fill before it passes. Where too few
+// would come within it to fill even mbsha1.MinBatch lanes (as in a lab
+// world of rate-limited peers), a piece is hashed at once instead, so
+// that slow downloads announce their pieces no later than before.
 const hashBatchWait = 10 * time.Millisecond
 
 // hashBatcher verifies complete pieces mbsha1.Lanes at a time, on
@@ -19,11 +20,17 @@ const hashBatchWait = 10 * time.Millisecond
 // than one by one (internal/mbsha1). A disk worker hands it a piece
 // once the piece is written and still in memory; the worker whose piece
 // fills a batch hashes the batch, and a timer takes whatever is left
-// after hashBatchWait.
+// after the wait.
 type hashBatcher struct {
-	d *disk
+	d    *disk
+	wait time.Duration
+	now  func() time.Time
 
-	mu     sync.Mutex
+	mu sync.Mutex
+	// last is when the last piece came, and gap a moving average of the
+	// time between pieces.
+	last   time.Time
+	gap    time.Duration
 	queue  []heldPiece
 	timer  *time.Timer
 	armed  bool // timer set for the queue's oldest piece
@@ -39,14 +46,15 @@ type heldPiece struct {
 	blocks []diskJob
 }
 
-func newHashBatcher(d *disk) *hashBatcher {
-	b := &hashBatcher{d: d}
+func newHashBatcher(d *disk, wait time.Duration, now func() time.Time) *hashBatcher {
+	b := &hashBatcher{d: d, wait: wait, now: now, gap: wait}
 	b.timer = time.AfterFunc(time.Hour, b.flush)
 	b.timer.Stop()
 	return b
 }
 
-// add queues a piece and hashes a batch if the piece fills one.
+// add queues a piece and hashes a batch if the piece fills one, or
+// hashes the piece alone if pieces come too slowly to be batched.
 func (b *hashBatcher) add(p heldPiece) {
 	b.mu.Lock()
 	if b.closed {
@@ -54,13 +62,21 @@ func (b *hashBatcher) add(p heldPiece) {
 		b.release(p)
 		return
 	}
+	now := b.now()
+	if !b.last.IsZero() {
+		b.gap = (3*b.gap + now.Sub(b.last)) / 4
+	}
+	b.last = now
 	b.queue = append(b.queue, p)
 	var batch []heldPiece
-	if len(b.queue) >= mbsha1.Lanes {
+	// Pieces expected within the wait: wait/gap. Waiting pays only if
+	// they would make a batch of mbsha1.MinBatch with this one.
+	slow := len(b.queue) == 1 && b.gap*time.Duration(mbsha1.MinBatch()-1) > b.wait
+	if slow || len(b.queue) >= mbsha1.Lanes {
 		batch = b.take()
 	} else if !b.armed {
 		b.armed = true
-		b.timer.Reset(hashBatchWait)
+		b.timer.Reset(b.wait)
 	}
 	b.mu.Unlock()
 	b.hash(batch)
