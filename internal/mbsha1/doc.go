@@ -19,6 +19,12 @@
 // pieces, 1.9-2.3 with 8; AVX2 1.4-2.1 GB/s with 16, 1.6-2.1 with 8.
 // Both pass crypto/sha1 from 3 pieces.
 //
+// The method, hashing independent messages in the lanes of SIMD
+// registers with the inputs transposed word by word, is described by
+// Gueron and Krasnov, "Simultaneous hashing of multiple messages" (2012),
+// and used by Intel's multi-buffer crypto libraries (isa-l_crypto,
+// intel-ipsec-mb); the kernels here are written for this package.
+//
 // A message is a list of segments (a piece as the blocks it arrived in),
 // so that callers need not copy it into one buffer. Segments whose
 // lengths are multiples of 64 bytes are read in place; a block that
