@@ -71,7 +71,7 @@ func newDisk(t *Torrent) *disk {
 		// whatever the workers hold, readers can still take blocks
 		// in, including the ones that complete the pieces held.
 		maxHeld: max(1, maxPendingBlocks/2/n)}
-	if mbsha1.MinBatch() > 1 {
+	if mbsha1.Multi() {
 		d.batch = newHashBatcher(d, hashBatchWait, time.Now)
 	}
 	for range n {

@@ -71,7 +71,7 @@ func (b *hashBatcher) add(p heldPiece) {
 	var batch []heldPiece
 	// Pieces expected within the wait: wait/gap. Waiting pays only if
 	// they would make a batch of mbsha1.MinBatch with this one.
-	slow := len(b.queue) == 1 && b.gap*time.Duration(mbsha1.MinBatch()-1) > b.wait
+	slow := len(b.queue) == 1 && b.gap*time.Duration(mbsha1.MinBatch-1) > b.wait
 	if slow || len(b.queue) >= mbsha1.Lanes {
 		batch = b.take()
 	} else if !b.armed {

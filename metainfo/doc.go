@@ -10,9 +10,9 @@
 // torrent cannot name "../../etc/passwd" or a Windows device.
 //
 // Info's layout methods map pieces to the byte ranges of files
-// (Spans, PieceSpans). EachPiece runs a function over every piece on all
-// cores, and HashPieces hashes every piece on all cores, runs of them side
-// by side where the processor allows, as creation and verification do.
+// (Spans, PieceSpans), and HashPieces hashes every piece on all cores,
+// runs of them side by side where the processor allows, as creation and
+// verification do.
 // ParseMagnet and Magnet.String handle magnet links (BEP 9). Info.Encode
 // and MetaInfo.Encode write canonical bencoding for torrent creation.
 package metainfo

@@ -9,28 +9,15 @@ import (
 	"github.com/swarmlab/swarmlab/internal/mbsha1"
 )
 
-// EachPiece calls fn for every piece of i on workers goroutines (0 means
-// runtime.GOMAXPROCS(0)). Each goroutine claims the next piece no one has
-// taken, so all of them stay busy however uneven the pieces' costs, and
-// owns one buffer: fn gets the piece's index and buf, a slice of that
-// buffer as long as the piece, to read it into. Calls for different
-// pieces run at the same time.
-//
-// EachPiece stops at the first error fn returns, or when ctx is cancelled
-// (looked at before every piece, which bounds the work done after a
-// cancellation), and returns that error. It trusts the invariants
-// CheckLengths checks.
-func (i *Info) EachPiece(ctx context.Context, workers int, fn func(piece int, buf []byte) error) error {
-	return i.eachBatch(ctx, workers, 1, func(first int, bufs [][]byte) error { return fn(first, bufs[0]) })
-}
-
 // hashBatchBytes bounds the buffers of one HashPieces goroutine's run of
 // pieces (mbsha1.BatchFor): sixteen pieces of up to 1 MiB.
 const hashBatchBytes = 16 << 20
 
 // HashPieces computes the SHA-1 of every piece of i on workers goroutines
 // (0 means runtime.GOMAXPROCS(0)), hashing runs of consecutive pieces side
-// by side where the processor allows (internal/mbsha1). read gets a piece's
+// by side where the processor allows (internal/mbsha1). Each goroutine
+// claims the next run no one has taken, so all of them stay busy however
+// uneven the runs' costs, and owns one buffer per piece of a run. read gets a piece's
 // index and a buffer as long as the piece, and returns the bytes to hash
 // (the buffer, filled) or nil to skip the piece; then done gets each piece
 // of the run, in order, with its digest, or nil for a skipped piece. Calls
@@ -38,7 +25,8 @@ const hashBatchBytes = 16 << 20
 //
 // HashPieces looks at ctx before every piece, and stops at the first
 // error read returns or at a cancellation, returning that error. It is
-// the loop behind Create's hashing and storage.Verify.
+// the loop behind Create's hashing and storage.Verify, and trusts the
+// invariants CheckLengths checks.
 func (i *Info) HashPieces(ctx context.Context, workers int, read func(piece int, buf []byte) ([]byte, error), done func(piece int, sum *[HashSize]byte)) error {
 	batch := mbsha1.BatchFor(i.PieceLength, hashBatchBytes)
 	return i.eachBatch(ctx, workers, batch, func(first int, bufs [][]byte) error {
@@ -79,10 +67,11 @@ func (i *Info) HashPieces(ctx context.Context, workers int, read func(piece int,
 	})
 }
 
-// eachBatch is EachPiece for runs of up to batch consecutive pieces (at
-// least 1): fn gets the first piece's index and one buffer per piece,
-// each as long as its piece. Each goroutine owns batch buffers. ctx is
-// looked at before every run.
+// eachBatch calls fn for runs of up to batch consecutive pieces (at least
+// 1) on workers goroutines: fn gets the first piece's index and one
+// buffer per piece, each as long as its piece. Each goroutine owns batch
+// buffers. It stops at the first error fn returns, or when ctx, looked at
+// before every run, is cancelled.
 func (i *Info) eachBatch(ctx context.Context, workers, batch int, fn func(first int, bufs [][]byte) error) error {
 	n := i.NumPieces()
 	if workers <= 0 {

@@ -104,7 +104,7 @@ func validatePath(what string, path []string) error {
 }
 
 // CheckLengths checks what the layout methods (NumPieces, PieceSize,
-// Spans, EachPiece) rely on and returns the content length: a positive
+// Spans, HashPieces) rely on and returns the content length: a positive
 // piece length, whole 20-byte piece hashes, no Length beside a files
 // list, lengths that are not negative and whose sum fits in an int64, and
 // one piece hash per PieceLength bytes of content. Parse guarantees all

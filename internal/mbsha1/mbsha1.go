@@ -11,17 +11,6 @@ const Size = sha1.Size
 // Lanes is how many messages one run of the kernel advances.
 const Lanes = 16
 
-// MinBatch is the fewest messages for which Sum uses the multi-lane
-// kernel: below it, most lanes would run empty and crypto/sha1 is as
-// fast. It is 1 where there is no kernel, so that callers who gather
-// messages into batches know not to wait.
-func MinBatch() int {
-	if hostKernel == kernelNone {
-		return 1
-	}
-	return minLanes
-}
-
 // Multi reports whether this processor has a multi-lane kernel.
 func Multi() bool { return hostKernel != kernelNone }
 
@@ -34,17 +23,19 @@ func BatchFor(size, budget int64) int {
 		return 1
 	}
 	n := int(min(int64(Lanes), budget/size))
-	if n < minLanes {
+	if n < MinBatch {
 		return 1
 	}
 	return n
 }
 
-// minLanes: see MinBatch. BenchmarkSum measures the kernels against
-// crypto/sha1 by the number of messages: here, with 2 messages AVX-512
-// ran 0.42-0.61 GB/s against crypto/sha1's 0.45-0.60 and AVX2 0.31-0.38;
-// with 3, 0.68-0.71 and 0.46-0.60.
-const minLanes = 3
+// MinBatch is the fewest messages for which Sum uses a multi-lane
+// kernel: below it, most lanes would run empty and crypto/sha1 is as
+// fast. BenchmarkSum measures the kernels against crypto/sha1 by the
+// number of messages: here, with 2 messages AVX-512 ran 0.42-0.61 GB/s
+// against crypto/sha1's 0.45-0.60 and AVX2 0.31-0.38; with 3, 0.68-0.71
+// and 0.46-0.60.
+const MinBatch = 3
 
 // Message is one message to hash: the concatenation of its segments.
 type Message [][]byte
@@ -52,7 +43,7 @@ type Message [][]byte
 // Sum sets sums[i] to the SHA-1 digest of msgs[i]. sums must be at least
 // as long as msgs.
 func Sum(sums [][Size]byte, msgs []Message) {
-	if hostKernel == kernelNone || len(msgs) < minLanes {
+	if hostKernel == kernelNone || len(msgs) < MinBatch {
 		for i, m := range msgs {
 			sums[i] = sumOne(m)
 		}
